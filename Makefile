@@ -1,0 +1,96 @@
+# tflayers: the README's commands. `make reproduce` and `make test` set everything up first.
+#
+#   make setup        venv with the pinned TensorFlow wheel + pkg-config file for libtensorflow
+#   make models       export the article's five graphs as SavedModels into models/<name>/
+#   make build        release build of the Rust binary
+#   make reproduce    train the five models from Rust, in the article's order
+#   make test         every test: Rust and Python, plus the lint checks
+#   make bench        Rust against Python, side by side
+#
+# GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu.
+
+SHELL := /bin/bash
+# TensorFlow's INFO logs (SavedModel loading) stay out of test and run output.
+export TF_CPP_MIN_LOG_LEVEL ?= 1
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TFLIB := $(VENV)/libtensorflow
+GPU ?= 0
+TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' python/requirements.txt)
+ifeq ($(GPU),1)
+TF_WHEEL := tensorflow[and-cuda]==$(TF_VERSION)
+else
+TF_WHEEL := tensorflow-cpu==$(TF_VERSION)
+endif
+DATA_DIR ?= $(or $(TFLAYERS_DATA_DIR),data/mnist)
+STEPS ?= 1000
+MODELS := dense hidden conv1 conv2 dropout
+BIN := target/release/tflayers
+CARGO_FLAGS ?=
+
+.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean
+
+setup: $(TFLIB)/tensorflow.pc
+
+# The venv is rebuilt when the pins change; its stamp names the TensorFlow flavour.
+$(VENV)/.installed-$(GPU): python/requirements.txt python/requirements-nodeps.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check \
+	  $$(grep -v '^tensorflow-cpu==' python/requirements.txt | grep -v '^#') '$(TF_WHEEL)'
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r python/requirements-nodeps.txt
+	@rm -f $(VENV)/.installed-*
+	touch $@
+
+# Symlinks with the names the linker looks for, and a pkg-config file for tensorflow-sys.
+$(TFLIB)/tensorflow.pc: $(VENV)/.installed-$(GPU)
+	@mkdir -p $(TFLIB)
+	@wheel=$$($(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/tensorflow; \
+	test -f $$wheel/libtensorflow_cc.so.2 || { echo "error: $$wheel/libtensorflow_cc.so.2 missing; the TensorFlow wheel did not install"; exit 1; }; \
+	ln -sf $$wheel/libtensorflow_cc.so.2 $(TFLIB)/libtensorflow.so; \
+	ln -sf $$wheel/libtensorflow_framework.so.2 $(TFLIB)/libtensorflow_framework.so; \
+	printf '%s\n' "libdir=$$(cd $(TFLIB) && pwd)" "wheeldir=$$wheel" "" \
+	  "Name: tensorflow" "Description: libtensorflow from the pinned Python wheel" \
+	  "Version: $(TF_VERSION)" 'Libs: -L$${libdir} -ltensorflow -ltensorflow_framework' 'Cflags:' > $@.tmp; \
+	mv $@.tmp $@
+	@echo "libtensorflow $(TF_VERSION) ready: $$(readlink $(TFLIB)/libtensorflow.so)"
+
+# Exported SavedModels; rebuilt when the layer code, the exporter or the manifest change.
+MODEL_STAMP := models/.exported
+models: $(MODEL_STAMP)
+$(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/manifest.py models/manifest.json
+	$(PY) python/export.py --out models
+	touch $@
+
+build: setup
+	cargo build --release $(CARGO_FLAGS)
+
+reproduce: build models
+	$(BIN) reproduce --steps $(STEPS) --data-dir $(DATA_DIR)
+
+lint: setup
+	cargo fmt --check
+	cargo clippy --all-targets $(CARGO_FLAGS) -- -D warnings
+	$(VENV)/bin/ruff check python
+	$(VENV)/bin/ruff format --check python
+
+test-python: models
+	$(VENV)/bin/pytest -q python/tests
+
+test-rust: models
+	cargo test $(CARGO_FLAGS)
+
+test: lint test-rust test-python
+
+# Tests on the real MNIST files (run by .ci/run when a copy is present): they print that
+# they ran on real data.
+REAL_MNIST ?= $(DATA_DIR)
+test-real: models
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1
+
+bench: build models
+	$(BIN) bench --data-dir $(DATA_DIR)
+
+clean:
+	cargo clean
+	rm -rf models/*/ $(MODEL_STAMP)

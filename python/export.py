@@ -1,0 +1,156 @@
+"""Exports the article's five graphs as TF1 SavedModels for the Rust trainer.
+
+    python python/export.py --out models [--seed 0] [--model NAME ...]
+
+For each model this builds the article's graph around the layer code in `graphs.py`: the
+placeholders, `tf.compat.v1.losses.softmax_cross_entropy`, `AdamOptimizer(...).minimize(loss)`,
+the `tf.equal(tf.argmax ...)` accuracy, a softmax, the variable initialiser and a TF1 `Saver`.
+Every placeholder and op gets the name recorded in `models/manifest.json`, and the export
+fails if any manifest name is missing from the graph or a parameter count differs.
+
+A fixed graph-level seed (`tf.compat.v1.set_random_seed`) gives the initialisers and dropout
+fixed op seeds, so two exports are identical and Rust and Python runs of one SavedModel agree
+bit for bit. Each model is written to a temporary folder and renamed into place only when
+complete, so an interrupted export never leaves a half-written model where a good one was.
+"""
+
+import argparse
+import os
+import random
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import warnings  # noqa: E402
+
+import tensorflow as tf  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import graphs  # noqa: E402
+import manifest as manifest_lib  # noqa: E402
+
+tf.compat.v1.disable_eager_execution()
+# tf.compat.v1.layers warns that it is deprecated on every call; the article uses it on purpose.
+warnings.filterwarnings("ignore", message=".*is deprecated.*")
+
+
+def build_graph(name, manifest, seed):
+    """Builds one model's training graph with the manifest's names; returns (graph, saver)."""
+    inputs, ops = manifest["inputs"], manifest["ops"]
+    graph = tf.Graph()
+    with graph.as_default():
+        # The graph seed fixes the op seeds of dropout and of TF's own initialisers; tf-keras's
+        # layers draw their initialisers' stateless seeds from Python's `random` while the
+        # graph is built, so that is seeded too.
+        tf.compat.v1.set_random_seed(seed)
+        random.seed(seed)
+        x_input = tf.compat.v1.placeholder(tf.float32, [None, 784], name=inputs["images"]["op"])
+        y_labels = tf.compat.v1.placeholder(tf.float32, [None, 10], name=inputs["labels"]["op"])
+        should_drop = tf.compat.v1.placeholder_with_default(
+            False, [], name=inputs["should_drop"]["op"]
+        )
+        learning_rate = tf.compat.v1.placeholder_with_default(
+            tf.constant(inputs["learning_rate"]["default"], tf.float32),
+            [],
+            name=inputs["learning_rate"]["op"],
+        )
+
+        output = graphs.MODELS[name](x_input, should_drop)
+        logits = tf.identity(output, name=ops["logits"])
+        tf.nn.softmax(logits, name=ops["probabilities"])
+
+        loss = tf.compat.v1.losses.softmax_cross_entropy(onehot_labels=y_labels, logits=logits)
+        tf.identity(loss, name=ops["loss"])
+        tf.compat.v1.train.AdamOptimizer(learning_rate).minimize(loss, name=ops["train_step"])
+        correct_prediction = tf.equal(tf.argmax(logits, 1), tf.argmax(y_labels, 1))
+        tf.reduce_mean(tf.cast(correct_prediction, tf.float32), name=ops["accuracy"])
+
+        tf.compat.v1.variables_initializer(tf.compat.v1.global_variables(), name=ops["init"])
+        saver = tf.compat.v1.train.Saver(name="save")
+    return graph, saver
+
+
+def check_graph(graph, name, manifest):
+    """Fails with every manifest name that the graph lacks, and on a wrong parameter count."""
+    names = [v["op"] for v in manifest["inputs"].values()]
+    names += list(manifest["ops"].values())
+    missing = []
+    for op_name in names:
+        try:
+            graph.get_operation_by_name(op_name)
+        except KeyError:
+            missing.append(op_name)
+    if missing:
+        raise SystemExit(
+            f"error: model {name!r}: ops named in models/manifest.json are missing from the "
+            f"graph: {', '.join(missing)}"
+        )
+    with graph.as_default():
+        trainable = tf.compat.v1.trainable_variables()
+    count = sum(int(v.shape.num_elements()) for v in trainable)
+    expected = manifest_lib.model(manifest, name)["parameters"]
+    if count != expected:
+        raise SystemExit(
+            f"error: model {name!r} has {count} trainable parameters, "
+            f"models/manifest.json says {expected}"
+        )
+    return count
+
+
+def export(name, manifest, out_dir, seed):
+    """Writes models/<name>/ atomically: build, check, save to a temp dir, rename."""
+    graph, saver = build_graph(name, manifest, seed)
+    count = check_graph(graph, name, manifest)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    final = out_dir / name
+    tmp_parent = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_dir))
+    try:
+        staging = tmp_parent / name
+        builder = tf.compat.v1.saved_model.Builder(str(staging))
+        with tf.compat.v1.Session(graph=graph) as sess:
+            sess.run(graph.get_operation_by_name(manifest["ops"]["init"]))
+            builder.add_meta_graph_and_variables(
+                sess, manifest["tags"], saver=saver, strip_default_attrs=False
+            )
+            builder.save()
+        old = out_dir / f".{name}.old"
+        if old.exists():
+            shutil.rmtree(old)
+        if final.exists():
+            final.rename(old)
+        staging.rename(final)
+        if old.exists():
+            shutil.rmtree(old)
+    finally:
+        shutil.rmtree(tmp_parent, ignore_errors=True)
+    return count
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=manifest_lib.ROOT / "models")
+    parser.add_argument("--manifest", type=Path, default=manifest_lib.MANIFEST_PATH)
+    parser.add_argument("--seed", type=int, default=None, help="graph-level seed")
+    parser.add_argument(
+        "--model", action="append", choices=list(graphs.MODELS), help="default: all"
+    )
+    args = parser.parse_args(argv)
+    manifest = manifest_lib.load(args.manifest)
+    seed = manifest["default_seed"] if args.seed is None else args.seed
+    known = [m["name"] for m in manifest["models"]]
+    if known != list(graphs.MODELS):
+        raise SystemExit(
+            f"error: models/manifest.json lists {known}, python/graphs.py defines "
+            f"{list(graphs.MODELS)}; make them agree"
+        )
+    for name in args.model or known:
+        count = export(name, manifest, args.out, seed)
+        print(f"exported {name:8} {count:>9,} parameters -> {args.out / name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+//! The only module that imports `tensorflow`: loads an exported SavedModel, resolves the
+//! manifest's ops once, and runs training steps and evaluations in a `Session`.
+//!
+//! Feed tensors for one batch (`images`: [batch, 784] f32, `labels`: [batch, 10] f32) are
+//! allocated once at load time; the training loop writes each batch straight into them through
+//! [`Model::batch_buffers`], so a step copies the batch exactly once.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, ensure, Context, Result};
+use tensorflow::{
+    Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status, Tensor,
+};
+
+use crate::manifest::Manifest;
+use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::train::{BatchMetrics, Engine, Evaluation};
+
+/// The file every SavedModel folder has.
+const SAVED_MODEL_FILE: &str = "saved_model.pb";
+
+/// The version of the libtensorflow this binary is linked against.
+pub fn tensorflow_version() -> String {
+    tensorflow::version().unwrap_or_else(|_| "unknown".to_string())
+}
+
+/// Session settings, turned into a `ConfigProto`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionConfig {
+    /// Threads inside one op (`intra_op_parallelism_threads`); `None` lets TensorFlow choose.
+    pub intra_op_threads: Option<u32>,
+    /// Ops run concurrently (`inter_op_parallelism_threads`); `None` lets TensorFlow choose.
+    pub inter_op_threads: Option<u32>,
+    /// Log the device each op is placed on (`log_device_placement`).
+    pub log_device_placement: bool,
+}
+
+impl SessionConfig {
+    /// The serialised `tensorflow.ConfigProto` for these settings.
+    fn to_proto(&self) -> Vec<u8> {
+        // ConfigProto fields: 2 intra_op_parallelism_threads, 5 inter_op_parallelism_threads,
+        // 8 log_device_placement; all varints (wire type 0).
+        let mut proto = Vec::new();
+        if let Some(n) = self.intra_op_threads {
+            push_varint_field(&mut proto, 2, u64::from(n));
+        }
+        if let Some(n) = self.inter_op_threads {
+            push_varint_field(&mut proto, 5, u64::from(n));
+        }
+        if self.log_device_placement {
+            push_varint_field(&mut proto, 8, 1);
+        }
+        proto
+    }
+}
+
+fn push_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
+    push_varint(out, field << 3);
+    push_varint(out, value);
+}
+
+fn push_varint(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push((value as u8 & 0x7f) | 0x80);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+/// Turns a TensorFlow status into an error that names what was being done.
+fn tf_err(what: impl std::fmt::Display) -> impl FnOnce(Status) -> anyhow::Error {
+    move |status| anyhow!("{what}: {status}")
+}
+
+/// The manifest's ops, resolved once after loading.
+struct Ops {
+    images: Operation,
+    labels: Operation,
+    should_drop: Operation,
+    learning_rate: Operation,
+    train_step: Operation,
+    accuracy: Operation,
+    loss: Operation,
+}
+
+impl Ops {
+    fn resolve(graph: &Graph, manifest: &Manifest, dir: &Path) -> Result<Self> {
+        let op = |name: &str| -> Result<Operation> {
+            graph.operation_by_name_required(name).map_err(|_| {
+                anyhow!(
+                    "{} has no op {name:?}, which models/manifest.json names; \
+                     re-export the models with `make models`",
+                    dir.display()
+                )
+            })
+        };
+        Ok(Self {
+            images: op(&manifest.inputs.images.op)?,
+            labels: op(&manifest.inputs.labels.op)?,
+            should_drop: op(&manifest.inputs.should_drop.op)?,
+            learning_rate: op(&manifest.inputs.learning_rate.op)?,
+            train_step: op(&manifest.ops.train_step)?,
+            accuracy: op(&manifest.ops.accuracy)?,
+            loss: op(&manifest.ops.loss)?,
+        })
+    }
+}
+
+/// A loaded model with its session and preallocated feed tensors.
+pub struct Model {
+    dir: PathBuf,
+    session: Session,
+    ops: Ops,
+    images: Tensor<f32>,
+    labels: Tensor<f32>,
+    drop_on: Tensor<bool>,
+    drop_off: Tensor<bool>,
+    learning_rate: Tensor<f32>,
+}
+
+impl Model {
+    /// Loads the SavedModel in `dir` and allocates feed tensors for `batch_size` examples.
+    pub fn load(
+        dir: &Path,
+        manifest: &Manifest,
+        config: &SessionConfig,
+        batch_size: usize,
+        learning_rate: f32,
+    ) -> Result<Self> {
+        ensure!(
+            dir.join(SAVED_MODEL_FILE).is_file(),
+            "{} not found; run `make models` to export the article's models",
+            dir.join(SAVED_MODEL_FILE).display()
+        );
+        let mut options = SessionOptions::new();
+        options
+            .set_config(&config.to_proto())
+            .map_err(tf_err("TensorFlow rejected the session config"))?;
+        let mut graph = Graph::new();
+        let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir).map_err(
+            tf_err(format!(
+                "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
+                dir.display(),
+                manifest.tags
+            )),
+        )?;
+        let ops = Ops::resolve(&graph, manifest, dir)?;
+        let batch = batch_size as u64;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            session: bundle.session,
+            ops,
+            images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
+            labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
+            drop_on: Tensor::from(true),
+            drop_off: Tensor::from(false),
+            learning_rate: Tensor::from(learning_rate),
+        })
+    }
+
+    fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
+        self.session
+            .run(args)
+            .map_err(tf_err(format!("{what} failed in {}", self.dir.display())))
+    }
+}
+
+impl Engine for Model {
+    fn batch_buffers(&mut self) -> (&mut [f32], &mut [f32]) {
+        (&mut self.images[..], &mut self.labels[..])
+    }
+
+    fn train_batch(&mut self, dropout: bool) -> Result<()> {
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &self.images);
+        args.add_feed(&self.ops.labels, 0, &self.labels);
+        let drop = if dropout {
+            &self.drop_on
+        } else {
+            &self.drop_off
+        };
+        args.add_feed(&self.ops.should_drop, 0, drop);
+        args.add_feed(&self.ops.learning_rate, 0, &self.learning_rate);
+        args.add_target(&self.ops.train_step);
+        self.run(&mut args, "train_step")
+    }
+
+    fn batch_metrics(&mut self) -> Result<BatchMetrics> {
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &self.images);
+        args.add_feed(&self.ops.labels, 0, &self.labels);
+        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
+        let accuracy = args.request_fetch(&self.ops.accuracy, 0);
+        let loss = args.request_fetch(&self.ops.loss, 0);
+        self.run(&mut args, "accuracy")?;
+        Ok(BatchMetrics {
+            accuracy: scalar(&mut args, accuracy, "accuracy")?,
+            loss: scalar(&mut args, loss, "loss")?,
+        })
+    }
+
+    fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation> {
+        let n = labels.len() / NUM_CLASSES;
+        ensure!(
+            n > 0 && images.len() == n * IMAGE_PIXELS,
+            "evaluation needs [n, 784] images and [n, 10] labels, got {} and {} values",
+            images.len(),
+            labels.len()
+        );
+        let images = Tensor::new(&[n as u64, IMAGE_PIXELS as u64]).with_values(images);
+        let labels = Tensor::new(&[n as u64, NUM_CLASSES as u64]).with_values(labels);
+        let images = images.map_err(tf_err("cannot build the evaluation images tensor"))?;
+        let labels = labels.map_err(tf_err("cannot build the evaluation labels tensor"))?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &images);
+        args.add_feed(&self.ops.labels, 0, &labels);
+        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
+        let accuracy = args.request_fetch(&self.ops.accuracy, 0);
+        let loss = args.request_fetch(&self.ops.loss, 0);
+        self.run(&mut args, "evaluation")?;
+        let accuracy = scalar(&mut args, accuracy, "accuracy")?;
+        Ok(Evaluation {
+            accuracy,
+            loss: scalar(&mut args, loss, "loss")?,
+            correct: (f64::from(accuracy) * n as f64).round() as u64,
+            total: n as u64,
+        })
+    }
+}
+
+fn scalar(args: &mut SessionRunArgs<'_>, token: tensorflow::FetchToken, what: &str) -> Result<f32> {
+    let tensor: Tensor<f32> = args
+        .fetch(token)
+        .map_err(tf_err(format!("cannot fetch {what}")))?;
+    tensor
+        .first()
+        .copied()
+        .with_context(|| format!("{what} came back empty"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_proto_encodes_thread_counts_and_placement_logging() {
+        let config = SessionConfig {
+            intra_op_threads: Some(2),
+            inter_op_threads: Some(300),
+            log_device_placement: true,
+        };
+        // field 2 = 2; field 5 = 300 (varint ac 02); field 8 = 1
+        assert_eq!(config.to_proto(), [0x10, 2, 0x28, 0xac, 0x02, 0x40, 1]);
+        assert!(SessionConfig::default().to_proto().is_empty());
+    }
+}

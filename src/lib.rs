@@ -1,0 +1,14 @@
+//! tflayers: the MNIST classifiers of "Building deep learning neural networks using TensorFlow
+//! layers" (B. Fusinska, 2017), trained from Rust through libtensorflow.
+//!
+//! Python exports each model's graph as a SavedModel (`python/export.py`); this crate loads it
+//! ([`graph`]), feeds MNIST ([`mnist`]) through the article's loop ([`train`]) and prints the
+//! article's lines and tables ([`report`]).
+
+pub mod cli;
+pub mod commands;
+pub mod graph;
+pub mod manifest;
+pub mod mnist;
+pub mod report;
+pub mod train;

@@ -1,0 +1,60 @@
+//! The `tflayers` binary: parse the command line, run it, print the whole error chain.
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, FromArgMatches};
+
+use tflayers::cli::{Cli, Command};
+use tflayers::commands;
+use tflayers::graph::tensorflow_version;
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match &cli.command {
+        Command::Train(args) => commands::train::run(args).map(|_| ()),
+        Command::Reproduce(args) => commands::reproduce::run(args),
+    }
+}
+
+/// TensorFlow's C++ INFO logs (SavedModel loading, CPU features) go to stderr. libtensorflow
+/// reads `TF_CPP_MIN_LOG_LEVEL` once, while it is being loaded before `main` runs, so setting
+/// it here is too late: unless the user set it, re-execute once with it set to 1 (warnings and
+/// errors still show). The two notices absl prints before its own start-up cannot be hidden.
+fn quiet_tensorflow_logging() {
+    use std::os::unix::process::CommandExt;
+    const LEVEL: &str = "TF_CPP_MIN_LOG_LEVEL";
+    if std::env::var_os(LEVEL).is_some() {
+        return;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let mut args = std::env::args_os();
+        let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        // `exec` only returns on failure; then carry on with TensorFlow's default logging.
+        let _ = std::process::Command::new(exe)
+            .arg0(argv0)
+            .args(args)
+            .env(LEVEL, "1")
+            .exec();
+    }
+}
+
+fn main() -> ExitCode {
+    quiet_tensorflow_logging();
+    // The version line names the libtensorflow actually loaded, not only the crate.
+    let version = format!(
+        "{} (TensorFlow {})",
+        env!("CARGO_PKG_VERSION"),
+        tensorflow_version()
+    );
+    let matches = Cli::command().version(version).get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(err) => err.exit(),
+    };
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

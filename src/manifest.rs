@@ -1,0 +1,164 @@
+//! `models/manifest.json`: the placeholder and op names, parameter counts and expected
+//! accuracies that the Python exporter and this binary share.
+//!
+//! The file is committed; `python/export.py` checks every name in it against the graphs it
+//! writes, and [`Manifest::load`] checks that it lists what the Rust side needs.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, ensure, Context, Result};
+use serde::Deserialize;
+
+/// The file name inside the models directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+
+/// One placeholder of the exported graphs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Input {
+    /// The op name in the graph.
+    pub op: String,
+}
+
+/// The placeholders every exported graph has.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Inputs {
+    pub images: Input,
+    pub labels: Input,
+    pub should_drop: Input,
+    pub learning_rate: Input,
+}
+
+/// The ops every exported graph has, by role.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Ops {
+    pub train_step: String,
+    pub accuracy: String,
+    pub loss: String,
+    pub logits: String,
+    pub probabilities: String,
+    pub init: String,
+    pub saver_filename: String,
+    pub saver_save: String,
+    pub saver_restore: String,
+}
+
+/// One of the article's models.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModelEntry {
+    /// Short name: the folder under `models/` and the value of `--model`.
+    pub name: String,
+    /// The article's section that introduces it.
+    pub section: String,
+    pub description: String,
+    /// Trainable parameters, checked by the exporter.
+    pub parameters: u64,
+    /// The test accuracy the article reports after 1,000 steps.
+    pub article_accuracy: f64,
+    /// What this project measured with the same graphs in Python (seed 0, 1,000 steps).
+    pub expected_accuracy: f64,
+}
+
+/// The whole manifest.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Manifest {
+    pub tensorflow_version: String,
+    pub tags: Vec<String>,
+    pub default_seed: i64,
+    pub inputs: Inputs,
+    pub ops: Ops,
+    pub models: Vec<ModelEntry>,
+    /// The folder the manifest was read from; the SavedModels live beside it.
+    #[serde(skip)]
+    pub dir: PathBuf,
+}
+
+impl Manifest {
+    /// Reads `<models_dir>/manifest.json`.
+    pub fn load(models_dir: &Path) -> Result<Self> {
+        let path = models_dir.join(MANIFEST_FILE);
+        let text = fs::read_to_string(&path).with_context(|| {
+            format!(
+                "cannot read {}; point --models-dir at the project's models folder",
+                path.display()
+            )
+        })?;
+        let mut manifest: Manifest = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a valid tflayers manifest", path.display()))?;
+        ensure!(
+            !manifest.models.is_empty(),
+            "{} lists no models",
+            path.display()
+        );
+        manifest.dir = models_dir.to_path_buf();
+        Ok(manifest)
+    }
+
+    /// The entry for `name`, or an error listing the known models.
+    pub fn model(&self, name: &str) -> Result<&ModelEntry> {
+        match self.models.iter().find(|m| m.name == name) {
+            Some(entry) => Ok(entry),
+            None => {
+                let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
+                bail!(
+                    "model {name:?} is not in {}; known models: {}",
+                    self.dir.join(MANIFEST_FILE).display(),
+                    known.join(", ")
+                )
+            }
+        }
+    }
+
+    /// The exported SavedModel folder of `name`.
+    pub fn model_dir(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn committed() -> Manifest {
+        Manifest::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
+    }
+
+    #[test]
+    fn committed_manifest_lists_the_articles_models_in_order() {
+        let m = committed();
+        let names: Vec<&str> = m.models.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["dense", "hidden", "conv1", "conv2", "dropout"]);
+        assert_eq!(m.inputs.images.op, "x_input");
+        assert_eq!(m.inputs.labels.op, "y_labels");
+        assert_eq!(m.inputs.should_drop.op, "should_drop");
+        assert_eq!(m.ops.train_step, "train_step");
+        assert_eq!(m.ops.accuracy, "accuracy");
+        assert_eq!(m.model("dense").unwrap().parameters, 7850);
+    }
+
+    #[test]
+    fn unknown_model_names_the_known_ones() {
+        let err = committed().model("lenet").unwrap_err().to_string();
+        assert!(err.contains("\"lenet\""), "{err}");
+        assert!(
+            err.contains("dense, hidden, conv1, conv2, dropout"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_manifest_says_which_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = format!("{:#}", Manifest::load(dir.path()).unwrap_err());
+        assert!(err.contains("manifest.json"), "{err}");
+        assert!(err.contains("--models-dir"), "{err}");
+    }
+
+    #[test]
+    fn malformed_manifest_is_rejected_with_its_path() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(MANIFEST_FILE), "{\"models\": []}").unwrap();
+        let err = format!("{:#}", Manifest::load(dir.path()).unwrap_err());
+        assert!(err.contains("not a valid tflayers manifest"), "{err}");
+    }
+}

@@ -1,0 +1,28 @@
+//! MNIST input pipeline: the data the article's model trains and is evaluated on.
+//!
+//! Owns everything between the four standard gzip-compressed IDX files on disk and
+//! the `f32` batches fed to TensorFlow, reproducing the TensorFlow 1.x tutorial
+//! helpers (`read_data_sets`, `DataSet.next_batch`) bit for bit:
+//!
+//! * [`idx`] decodes and encodes the IDX container from any reader or writer;
+//! * [`shuffle`] re-implements NumPy's legacy `RandomState` shuffle;
+//! * [`dataset`] loads the train (55000) / validation (5000) / test (10000) sets as
+//!   `[n, 784]` images scaled to `[0, 1]` and `[n, 10]` one-hot labels, and batches
+//!   them in TF 1.x order;
+//! * [`fixtures`] writes small synthetic MNIST-format files for tests and demos.
+//!
+//! The data itself is never downloaded here: callers point [`read_data_sets`] at a
+//! folder that already holds the files.
+
+pub mod dataset;
+pub mod fixtures;
+pub mod idx;
+pub mod shuffle;
+
+pub use dataset::{
+    pixel_to_f32, read_data_sets, read_data_sets_with, BatchState, Batcher, DataSet, DataSets,
+    IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, TEST_IMAGES_FILE, TEST_LABELS_FILE, TRAIN_IMAGES_FILE,
+    TRAIN_LABELS_FILE, VALIDATION_SIZE,
+};
+pub use idx::Images;
+pub use shuffle::NumpyRandomState;

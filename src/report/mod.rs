@@ -1,0 +1,5 @@
+//! What the program prints and writes about runs: the article's lines, summary tables.
+
+pub mod article;
+pub mod format;
+pub mod summary;

@@ -1,0 +1,182 @@
+//! The article's training loop, independent of TensorFlow types.
+//!
+//! Every `log_every` steps the loop measures the batch it is about to train (dropout off) and
+//! reports `Step %d, training batch accuracy %g`; then it trains that batch (dropout on, which
+//! only the `dropout` model uses). After the last step it evaluates the test set. The graph is
+//! behind the [`Engine`] trait, so the loop is tested without TensorFlow.
+
+use std::time::Instant;
+
+use anyhow::{ensure, Result};
+
+use crate::mnist::dataset::{Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
+
+/// Accuracy and loss of one batch, measured with dropout off.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchMetrics {
+    pub accuracy: f32,
+    pub loss: f32,
+}
+
+/// The result of evaluating a whole split.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Evaluation {
+    /// As TensorFlow's `accuracy` op computes it: a float32 mean.
+    pub accuracy: f32,
+    /// Mean loss over the split.
+    pub loss: f32,
+    pub correct: u64,
+    pub total: u64,
+}
+
+/// What the loop needs from a model; implemented by `graph::Model`.
+pub trait Engine {
+    /// The feed buffers of one batch: images [batch, 784] and one-hot labels [batch, 10].
+    fn batch_buffers(&mut self) -> (&mut [f32], &mut [f32]);
+    /// Runs `train_step` on the current batch.
+    fn train_batch(&mut self, dropout: bool) -> Result<()>;
+    /// Accuracy and loss of the current batch with dropout off.
+    fn batch_metrics(&mut self) -> Result<BatchMetrics>;
+    /// Accuracy and loss of `images` [n, 784] against one-hot `labels` [n, 10] in one run.
+    fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation>;
+}
+
+/// Settings of one training run (validated by the CLI).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrainConfig {
+    pub steps: u64,
+    pub batch_size: usize,
+    /// Seeds NumPy's `RandomState` for the batch order.
+    pub seed: u32,
+    pub log_every: u64,
+    /// Evaluate the test set in chunks of this many images instead of all at once.
+    pub eval_batch_size: Option<usize>,
+}
+
+/// One logged step.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct StepLog {
+    pub step: u64,
+    pub batch_accuracy: f32,
+    pub loss: f32,
+    /// Seconds since the loop started, when this step was logged.
+    pub elapsed_secs: f64,
+}
+
+/// Everything a finished run reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunResult {
+    pub steps: u64,
+    pub logs: Vec<StepLog>,
+    pub test: Evaluation,
+    /// Wall time of the training loop (logging evaluations included, test evaluation not).
+    pub train_secs: f64,
+    pub eval_secs: f64,
+}
+
+impl RunResult {
+    pub fn ms_per_step(&self) -> f64 {
+        if self.steps == 0 {
+            0.0
+        } else {
+            self.train_secs * 1000.0 / self.steps as f64
+        }
+    }
+}
+
+/// Receives the loop's events: the article's printer, progress bars, metrics files.
+pub trait Observer {
+    /// A logged step, before its batch is trained.
+    fn on_log(&mut self, _log: &StepLog) -> Result<()> {
+        Ok(())
+    }
+    /// `done` steps have been trained.
+    fn on_step(&mut self, _done: u64) {}
+    /// The test evaluation is about to start.
+    fn on_evaluate(&mut self, _images: u64, _chunks: u64) {}
+    /// The run is over.
+    fn on_finish(&mut self, _result: &RunResult) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// Trains `engine` on `data.train` as the article does, then evaluates `data.test`.
+pub fn train(
+    engine: &mut dyn Engine,
+    data: &DataSets,
+    config: &TrainConfig,
+    observer: &mut dyn Observer,
+) -> Result<RunResult> {
+    ensure!(config.log_every > 0, "--log-every must be at least 1");
+    let mut batcher = Batcher::new(data.train.len(), config.seed)?;
+    let start = Instant::now();
+    let mut logs = Vec::new();
+    for step in 0..config.steps {
+        let (images, labels) = engine.batch_buffers();
+        batcher.next_batch_into(&data.train, images, labels)?;
+        if step % config.log_every == 0 {
+            let metrics = engine.batch_metrics()?;
+            let log = StepLog {
+                step,
+                batch_accuracy: metrics.accuracy,
+                loss: metrics.loss,
+                elapsed_secs: start.elapsed().as_secs_f64(),
+            };
+            observer.on_log(&log)?;
+            logs.push(log);
+        }
+        engine.train_batch(true)?;
+        observer.on_step(step + 1);
+    }
+    let train_secs = start.elapsed().as_secs_f64();
+    let eval_start = Instant::now();
+    let chunk = config.eval_batch_size.unwrap_or(data.test.len());
+    observer.on_evaluate(
+        data.test.len() as u64,
+        data.test.len().div_ceil(chunk) as u64,
+    );
+    let test = evaluate(engine, &data.test, config.eval_batch_size)?;
+    let result = RunResult {
+        steps: config.steps,
+        logs,
+        test,
+        train_secs,
+        eval_secs: eval_start.elapsed().as_secs_f64(),
+    };
+    observer.on_finish(&result)?;
+    Ok(result)
+}
+
+/// Evaluates a whole split, in one run or in chunks of `chunk` images.
+///
+/// With chunks, the accuracy is recomputed from the summed counts exactly as TensorFlow's
+/// float32 mean would give it for one run over the whole split: `correct as f32 / n as f32`.
+pub fn evaluate(
+    engine: &mut dyn Engine,
+    split: &DataSet,
+    chunk: Option<usize>,
+) -> Result<Evaluation> {
+    let n = split.len();
+    ensure!(n > 0, "cannot evaluate an empty split");
+    let chunk = chunk.unwrap_or(n).clamp(1, n);
+    if chunk == n {
+        return engine.evaluate(split.images(), split.one_hot());
+    }
+    let (mut correct, mut total, mut loss_sum) = (0u64, 0u64, 0f64);
+    for start in (0..n).step_by(chunk) {
+        let end = (start + chunk).min(n);
+        let part = engine.evaluate(
+            &split.images()[start * IMAGE_PIXELS..end * IMAGE_PIXELS],
+            &split.one_hot()[start * NUM_CLASSES..end * NUM_CLASSES],
+        )?;
+        correct += part.correct;
+        total += part.total;
+        loss_sum += f64::from(part.loss) * part.total as f64;
+    }
+    Ok(Evaluation {
+        accuracy: correct as f32 / total as f32,
+        loss: (loss_sum / total as f64) as f32,
+        correct,
+        total,
+    })
+}

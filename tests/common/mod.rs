@@ -1,0 +1,38 @@
+//! Helpers shared by the integration tests: the project's exported models and tiny datasets.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use tflayers::manifest::Manifest;
+use tflayers::mnist::fixtures::write_synthetic_mnist;
+
+/// Synthetic training and test images in the tiny datasets.
+pub const TINY_TRAIN: usize = 600;
+pub const TINY_TEST: usize = 200;
+/// Validation images held out of the tiny training set (`--validation-size`).
+pub const TINY_VALIDATION: usize = 100;
+
+/// The project's `models/` folder. The models must have been exported (`make models`, which
+/// `make test` runs first); a missing export fails the test with that command.
+pub fn models_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    for name in ["dense", "hidden", "conv1", "conv2", "dropout"] {
+        assert!(
+            dir.join(name).join("saved_model.pb").is_file(),
+            "models/{name}/saved_model.pb is missing: run `make models` before `cargo test`"
+        );
+    }
+    dir
+}
+
+pub fn manifest() -> Manifest {
+    Manifest::load(&models_dir()).expect("committed manifest loads")
+}
+
+/// A temporary folder holding a tiny synthetic MNIST (the four standard .gz files).
+pub fn tiny_mnist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_synthetic_mnist(dir.path(), TINY_TRAIN, TINY_TEST, 7).expect("synthetic MNIST");
+    dir
+}
