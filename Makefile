@@ -27,11 +27,13 @@ DATA_DIR ?= $(or $(TFLAYERS_DATA_DIR),data/mnist)
 STEPS ?= 1000
 MODELS := dense hidden conv1 conv2 dropout
 BIN := target/release/tflayers
+MODEL_STAMP := models/.exported
 CARGO_FLAGS ?=
 
 .PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean
 
-setup: $(TFLIB)/tensorflow.pc
+# Setup ends with the exported models, so plain `cargo test` and `cargo run` work after it.
+setup: $(TFLIB)/tensorflow.pc $(MODEL_STAMP)
 
 # The venv is rebuilt when the pins change; its stamp names the TensorFlow flavour.
 $(VENV)/.installed-$(GPU): python/requirements.txt python/requirements-nodeps.txt
@@ -56,7 +58,6 @@ $(TFLIB)/tensorflow.pc: $(VENV)/.installed-$(GPU)
 	@echo "libtensorflow $(TF_VERSION) ready: $$(readlink $(TFLIB)/libtensorflow.so)"
 
 # Exported SavedModels; rebuilt when the layer code, the exporter or the manifest change.
-MODEL_STAMP := models/.exported
 models: $(MODEL_STAMP)
 $(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/manifest.py models/manifest.json
 	$(PY) python/export.py --out models

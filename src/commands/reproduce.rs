@@ -5,7 +5,7 @@ use std::io;
 use anyhow::{Context, Result};
 
 use crate::cli::ReproduceArgs;
-use crate::commands::{load_data, load_manifest};
+use crate::commands::{announce_eval_chunks, load_data, load_manifest};
 use crate::graph::Model;
 use crate::report::article::ArticlePrinter;
 use crate::report::summary::{summary_table, SummaryRow};
@@ -16,6 +16,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
     let manifest = load_manifest(&common.paths)?;
     let data = load_data(&common.paths)?;
     let config = common.train_config();
+    announce_eval_chunks(common);
     let mut results = Vec::new();
     for entry in &manifest.models {
         println!(

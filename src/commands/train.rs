@@ -5,7 +5,7 @@ use std::io;
 use anyhow::Result;
 
 use crate::cli::TrainArgs;
-use crate::commands::{load_data, load_manifest};
+use crate::commands::{announce_eval_chunks, load_data, load_manifest};
 use crate::graph::Model;
 use crate::report::article::ArticlePrinter;
 use crate::train::{train, RunResult};
@@ -22,6 +22,7 @@ pub fn run(args: &TrainArgs) -> Result<RunResult> {
         common.batch_size as usize,
         common.learning_rate,
     )?;
+    announce_eval_chunks(common);
     let mut printer = ArticlePrinter::new(io::stdout().lock());
     train(&mut model, &data, &common.train_config(), &mut printer)
 }
