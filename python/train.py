@@ -194,14 +194,24 @@ def evaluate(sess, accuracy, loss, x_input, y_labels, images, labels, chunk):
 
 def main(argv=None):
     args = parse_args(argv)
-    manifest = manifest_lib.load(args.models_dir / "manifest.json")
-    manifest_lib.model(manifest, args.model)
+    try:
+        manifest = manifest_lib.load(args.models_dir / "manifest.json")
+        manifest_lib.model(manifest, args.model)
+    except (OSError, ValueError) as err:
+        raise SystemExit(f"error: {err}; point --models-dir at the project's models") from None
     model_dir = args.models_dir / args.model
     if not (model_dir / "saved_model.pb").is_file():
         raise SystemExit(f"error: {model_dir / 'saved_model.pb'} not found; run `make models`")
-    metrics = Metrics(args.metrics)
+    try:
+        metrics = Metrics(args.metrics)
+    except OSError as err:
+        raise SystemExit(f"error: cannot write --metrics {args.metrics}: {err}") from None
     try:
         run(args, manifest, model_dir, metrics)
+    except (OSError, ValueError) as err:
+        # Unreadable or malformed data files: say which, leave no half-written metrics file.
+        metrics.abandon()
+        raise SystemExit(f"error: {err}") from None
     except BaseException:
         metrics.abandon()
         raise

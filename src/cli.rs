@@ -173,7 +173,7 @@ pub struct CompareArgs {
 
     /// Largest accepted difference between a Rust and a Python value; 0 demands equal
     /// float32 values and identical printed lines.
-    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64)]
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64, allow_negative_numbers = true)]
     pub tolerance: f64,
 
     /// Write compare.md, compare.json and a compare-<model>.png plot into this folder.
