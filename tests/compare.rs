@@ -77,6 +77,33 @@ fn all_five_models_are_identical_in_rust_and_python() {
 }
 
 #[test]
+fn thread_counts_and_chunked_evaluation_reach_both_sides() {
+    let data = common::tiny_mnist();
+    compare(
+        data.path(),
+        &[
+            "--model",
+            "conv1",
+            "--steps",
+            "4",
+            "--log-every",
+            "1",
+            "--eval-batch-size",
+            "64",
+            "--intra-op-threads",
+            "1",
+            "--inter-op-threads",
+            "1",
+        ],
+    )
+    .assert()
+    .success()
+    .stdout(predicate::str::contains(
+        "verdict: identical: 4 logged steps (accuracy and loss)",
+    ));
+}
+
+#[test]
 fn a_different_seed_on_the_python_side_is_caught() {
     let data = common::tiny_mnist();
     let report = tempfile::tempdir().unwrap();

@@ -287,7 +287,7 @@ impl PythonSide {
         }
         let metrics = MetricsFile::read(&metrics_path)
             .context("the Python side finished but its metrics file is unusable")?;
-        check_header(&metrics, settings)?;
+        check_header(&metrics, settings, common)?;
         Ok(Side {
             steps: metrics
                 .steps
@@ -310,7 +310,7 @@ impl PythonSide {
 }
 
 /// The Python side must say it ran what was asked; otherwise the comparison means nothing.
-fn check_header(metrics: &MetricsFile, settings: &Settings) -> Result<()> {
+fn check_header(metrics: &MetricsFile, settings: &Settings, common: &LoopArgs) -> Result<()> {
     let h = &metrics.header;
     ensure!(
         h.program == "python"
@@ -319,7 +319,9 @@ fn check_header(metrics: &MetricsFile, settings: &Settings) -> Result<()> {
             && h.batch_size == settings.batch_size
             && h.seed == u64::from(settings.python_seed)
             && h.log_every == settings.log_every
-            && h.learning_rate as f32 == settings.learning_rate,
+            && h.learning_rate as f32 == settings.learning_rate
+            && h.intra_op_threads == common.intra_op_threads
+            && h.inter_op_threads == common.inter_op_threads,
         "the Python side's metrics header does not match the requested run: {h:?}"
     );
     ensure!(

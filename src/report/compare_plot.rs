@@ -163,12 +163,8 @@ fn panel(
         .legend(|(x, y)| Cross::new((x + 10, y), 6, PYTHON_COLOUR.stroke_width(2)));
     chart
         .configure_series_labels()
-        // Accuracy rises from the lower left, loss falls to the lower right.
-        .position(if fixed_range.is_some() {
-            SeriesLabelPosition::UpperLeft
-        } else {
-            SeriesLabelPosition::UpperRight
-        })
+        // Training curves end high (accuracy) or low (loss) on the right: its middle is free.
+        .position(SeriesLabelPosition::MiddleRight)
         .label_font(("sans-serif", 16))
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.4))
