@@ -151,7 +151,7 @@ class Metrics:
         self.file = None
         if path is not None:
             self.tmp = path.with_name(f".{path.name}.tmp")
-            self.file = open(self.tmp, "w", encoding="utf-8")  # noqa: SIM115
+            self.file = open(self.tmp, "w", encoding="utf-8")
 
     def write(self, record):
         if self.file is not None:
@@ -291,7 +291,9 @@ def run(args, manifest, model_dir, metrics):
                         "batch_accuracy": json_float(train_accuracy),
                         "loss": json_float(train_loss),
                         "elapsed_secs": elapsed,
-                        "images_per_sec": images / (elapsed - last_elapsed) if i else 0.0,
+                        "images_per_sec": (
+                            images / (elapsed - last_elapsed) if elapsed > last_elapsed else 0.0
+                        ),
                     }
                 )
                 last_step, last_elapsed = i, elapsed
