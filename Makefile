@@ -5,6 +5,7 @@
 #   make build        release build of the Rust binary
 #   make reproduce    train the five models from Rust, in the article's order
 #   make test         every test: Rust and Python, plus the lint checks
+#   make test-compare Rust against Python on a tiny dataset, five models (part of make test)
 #   make bench        Rust against Python, side by side
 #
 # GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu.
@@ -30,7 +31,7 @@ BIN := target/release/tflayers
 MODEL_STAMP := models/.exported
 CARGO_FLAGS ?=
 
-.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean
+.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean test-compare
 
 # Setup ends with the exported models, so plain `cargo test` and `cargo run` work after it.
 setup: $(TFLIB)/tensorflow.pc $(MODEL_STAMP)
@@ -88,6 +89,12 @@ test: lint test-rust test-python
 REAL_MNIST ?= $(DATA_DIR)
 test-real: models
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test compare -- --ignored --nocapture --test-threads 1
+
+# Rust against Python (tests/compare.rs, also part of `make test`): the five models on a tiny
+# generated dataset must be identical, and a perturbed Python side must be caught.
+test-compare: models
+	cargo test $(CARGO_FLAGS) --test compare -- --nocapture
 
 bench: build models
 	$(BIN) bench --data-dir $(DATA_DIR)

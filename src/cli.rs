@@ -29,6 +29,9 @@ pub enum Command {
     Train(TrainArgs),
     /// Train the article's five models in order and print a summary table.
     Reproduce(ReproduceArgs),
+    /// Run a model from Rust and with the article's Python loop (python/train.py) on the same
+    /// SavedModel, and check that both compute the same values.
+    Compare(CompareArgs),
 }
 
 /// The article's five models, in its order.
@@ -151,6 +154,55 @@ pub struct TrainArgs {
 pub struct ReproduceArgs {
     #[command(flatten)]
     pub common: LoopArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Which of the article's models to compare.
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub model: Option<ModelName>,
+
+    /// Compare the five models in the article's order.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Largest accepted difference between a Rust and a Python value; 0 demands equal
+    /// float32 values and identical printed lines.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64, allow_negative_numbers = true)]
+    pub tolerance: f64,
+
+    /// Write compare.md, compare.json and a compare-<model>.png plot into this folder.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+
+    /// The Python interpreter that runs python/train.py [default: the project's
+    /// .venv/bin/python].
+    #[arg(long, env = "TFLAYERS_PYTHON")]
+    pub python: Option<PathBuf>,
+
+    /// Testing aid: a different batch-order seed for the Python side only, to watch compare
+    /// catch a divergence.
+    #[arg(long, hide = true)]
+    pub python_seed: Option<u32>,
+
+    #[command(flatten)]
+    pub common: LoopArgs,
+}
+
+fn non_negative_f64(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("must be a non-negative finite number, got {text}"))
+    }
 }
 
 fn positive_f32(text: &str) -> Result<f32, String> {
