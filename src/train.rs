@@ -5,11 +5,13 @@
 //! only the `dropout` model uses). After the last step it evaluates the test set. The graph is
 //! behind the [`Engine`] trait, so the loop is tested without TensorFlow.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 
-use crate::mnist::dataset::{Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::dataset::{BatchState, Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
 
 /// Accuracy and loss of one batch, measured with dropout off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +41,21 @@ pub trait Engine {
     fn batch_metrics(&mut self) -> Result<BatchMetrics>;
     /// Accuracy and loss of `images` [n, 784] against one-hot `labels` [n, 10] in one run.
     fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation>;
+    /// Writes every variable (Adam's slots included) to `<prefix>.index` and
+    /// `<prefix>.data-00000-of-00001` through the graph's saver.
+    fn save_variables(&mut self, prefix: &Path) -> Result<()> {
+        bail!(
+            "this engine cannot save its variables to {}",
+            prefix.display()
+        )
+    }
+    /// Loads every variable from files written by [`Engine::save_variables`].
+    fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
+        bail!(
+            "this engine cannot restore its variables from {}",
+            prefix.display()
+        )
+    }
 }
 
 /// Settings of one training run (validated by the CLI).
@@ -100,6 +117,37 @@ pub trait Observer {
     }
 }
 
+/// Writes checkpoints for the loop (see `checkpoint::CheckpointWriter`).
+pub trait Checkpointer {
+    /// Checkpoint every this many steps (besides the end of the run and a stop).
+    fn every(&self) -> Option<u64>;
+    /// Saves the engine's variables and the batch position after `step` trained steps.
+    fn save(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()>;
+}
+
+/// Where a run starts and what may interrupt it; the default is a fresh, unstoppable run.
+#[derive(Default)]
+pub struct RunControl<'a> {
+    /// Steps already trained (the checkpoint's step when resuming).
+    pub start_step: u64,
+    /// The batch position to continue from; `None` starts the batch order afresh.
+    pub batch_state: Option<BatchState>,
+    /// Called every `every()` steps, after the last step and when the run is stopped.
+    pub checkpointer: Option<&'a mut dyn Checkpointer>,
+    /// Checked after each step (set by Ctrl-C): the loop checkpoints and stops.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// How [`train_from`] ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every step was trained and the test set evaluated.
+    Finished(RunResult),
+    /// The stop flag was set; `step` steps are trained (and checkpointed, when a
+    /// checkpointer was given). Nothing was evaluated.
+    Stopped { step: u64 },
+}
+
 /// Trains `engine` on `data.train` as the article does, then evaluates `data.test`.
 pub fn train(
     engine: &mut dyn Engine,
@@ -107,11 +155,37 @@ pub fn train(
     config: &TrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<RunResult> {
+    match train_from(engine, data, config, RunControl::default(), observer)? {
+        Outcome::Finished(result) => Ok(result),
+        Outcome::Stopped { step } => bail!("training stopped after step {step}"),
+    }
+}
+
+/// [`train`], starting from `control.start_step` with `control.batch_state`, checkpointing
+/// through `control.checkpointer` and stopping when `control.stop` is set. From a checkpoint
+/// of step `s`, it prints exactly what an uninterrupted run prints from step `s` on.
+pub fn train_from(
+    engine: &mut dyn Engine,
+    data: &DataSets,
+    config: &TrainConfig,
+    mut control: RunControl<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Outcome> {
     ensure!(config.log_every > 0, "--log-every must be at least 1");
-    let mut batcher = Batcher::new(data.train.len(), config.seed)?;
+    ensure!(
+        control.start_step <= config.steps,
+        "the run starts at step {} but --steps is {}: --steps is the total, so pass at least {}",
+        control.start_step,
+        config.steps,
+        control.start_step
+    );
+    let mut batcher = match control.batch_state.take() {
+        Some(state) => Batcher::from_state(state, data.train.len())?,
+        None => Batcher::new(data.train.len(), config.seed)?,
+    };
     let start = Instant::now();
     let mut logs = Vec::new();
-    for step in 0..config.steps {
+    for step in control.start_step..config.steps {
         let (images, labels) = engine.batch_buffers();
         batcher.next_batch_into(&data.train, images, labels)?;
         if step % config.log_every == 0 {
@@ -127,6 +201,17 @@ pub fn train(
         }
         engine.train_batch(true)?;
         observer.on_step(step + 1);
+        let done = step + 1;
+        let stop = control.stop.is_some_and(|flag| flag.load(Ordering::SeqCst));
+        if let Some(checkpointer) = control.checkpointer.as_deref_mut() {
+            let due = checkpointer.every().is_some_and(|every| done % every == 0);
+            if due || stop || done == config.steps {
+                checkpointer.save(engine, done, &batcher.state())?;
+            }
+        }
+        if stop {
+            return Ok(Outcome::Stopped { step: done });
+        }
     }
     let train_secs = start.elapsed().as_secs_f64();
     let eval_start = Instant::now();
@@ -144,7 +229,7 @@ pub fn train(
         eval_secs: eval_start.elapsed().as_secs_f64(),
     };
     observer.on_finish(&result)?;
-    Ok(result)
+    Ok(Outcome::Finished(result))
 }
 
 /// Evaluates a whole split, in one run or in chunks of `chunk` images.

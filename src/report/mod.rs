@@ -3,3 +3,7 @@
 pub mod article;
 pub mod format;
 pub mod summary;
+
+pub mod confusion;
+pub mod font;
+pub mod heatmap;
