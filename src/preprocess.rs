@@ -49,6 +49,14 @@ impl Prepared {
 
 /// Reads and prepares the image at `path`; errors name the file.
 pub fn load(path: &Path) -> Result<Prepared> {
+    let bytes = std::fs::metadata(path)
+        .with_context(|| format!("cannot open the image {}", path.display()))?
+        .len();
+    ensure!(
+        bytes > 0,
+        "the image file {} is empty (0 bytes); pass a PNG or JPEG of one digit",
+        path.display()
+    );
     let image = ImageReader::open(path)
         .with_context(|| format!("cannot open the image {}", path.display()))?
         .with_guessed_format()
@@ -240,6 +248,9 @@ mod tests {
         std::fs::write(&path, b"not an image").unwrap();
         let err = format!("{:#}", load(&path).unwrap_err());
         assert!(err.contains("digit.png"), "{err}");
+        std::fs::write(&path, b"").unwrap();
+        let err = format!("{:#}", load(&path).unwrap_err());
+        assert!(err.contains("digit.png is empty"), "{err}");
         let err = format!("{:#}", load(&dir.path().join("missing.png")).unwrap_err());
         assert!(err.contains("missing.png"), "{err}");
     }
