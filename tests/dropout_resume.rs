@@ -1,5 +1,6 @@
 //! What resuming reproduces, measured on the losses rather than the printed accuracies: for
-//! `hidden` every step after the checkpoint is bit-identical to the uninterrupted run; for
+//! the four models without dropout every step after the checkpoint is bit-identical to the
+//! uninterrupted run; for
 //! `dropout` the restored state is identical (the first measurement after resuming matches),
 //! but the dropout masks restart with the new session, so the steps that follow differ, the
 //! same way on every resume.
@@ -93,10 +94,10 @@ fn resume(name: &str, data: &DataSets, dir: &Path) -> Vec<(f32, f32)> {
 }
 
 #[test]
-fn resume_reproduces_hidden_exactly_and_dropout_up_to_its_masks() {
+fn resume_reproduces_every_model_exactly_but_dropouts_masks() {
     let data_dir = common::tiny_mnist();
     let data = read_data_sets_with(data_dir.path(), common::TINY_VALIDATION).unwrap();
-    for name in ["hidden", "dropout"] {
+    for name in ["dense", "hidden", "conv1", "conv2", "dropout"] {
         let full = run(&mut load(name), &data, 20, RunControl::default());
         let dir = tempfile::tempdir().unwrap();
         checkpoint_ten(name, &data, dir.path());
@@ -110,8 +111,8 @@ fn resume_reproduces_hidden_exactly_and_dropout_up_to_its_masks() {
         // Step 10 is measured before it is trained, with dropout off: the restored weights
         // are exactly the uninterrupted run's.
         assert_eq!(once[0], full[10], "{name}: the restored state differs");
-        if name == "hidden" {
-            assert_eq!(once, full[10..], "hidden: resume must be exact");
+        if name != "dropout" {
+            assert_eq!(once, full[10..], "{name}: resume must be exact");
         } else {
             let differing = once[1..]
                 .iter()
