@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::SessionConfig;
 use crate::mnist::dataset::VALIDATION_SIZE;
@@ -32,6 +32,11 @@ pub enum Command {
     /// Run a model from Rust and with the article's Python loop (python/train.py) on the same
     /// SavedModel, and check that both compute the same values.
     Compare(CompareArgs),
+    /// Measure a trained model (`train --save`) on MNIST: accuracy, per-class precision and
+    /// recall, confusion matrix.
+    Evaluate(EvaluateArgs),
+    /// Classify images of handwritten digits (PNG or JPEG) with a trained model.
+    Predict(PredictArgs),
 }
 
 /// The article's five models, in its order.
@@ -148,6 +153,9 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub common: LoopArgs,
+
+    #[command(flatten)]
+    pub persist: PersistArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,6 +211,96 @@ fn non_negative_f64(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("must be a non-negative finite number, got {text}"))
     }
+}
+
+/// Checkpoints, resuming and keeping the trained model (`train` only).
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("checkpoint_target").args(["checkpoint_dir", "resume"])))]
+pub struct PersistArgs {
+    /// Write checkpoints (all variables, the step, the batch order) into DIR: every
+    /// --checkpoint-every steps, on Ctrl-C and when the run ends. DIR must not hold another
+    /// run's checkpoints.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+
+    /// Also checkpoint every N steps (needs --checkpoint-dir or --resume).
+    #[arg(long, value_name = "N", requires = "checkpoint_target",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: Option<u64>,
+
+    /// Continue the run checkpointed in DIR (its latest checkpoint, or DIR/ckpt-N itself) up
+    /// to --steps, checkpointing into DIR. Pass the first run's --model, --batch-size,
+    /// --learning-rate, --seed and data.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+
+    /// When the run completes, write the trained model into DIR as a SavedModel (for
+    /// `evaluate`, `predict` and Python's loader). DIR must be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+
+    /// Let --save replace an existing model folder (only once the run has succeeded).
+    #[arg(long, requires = "save")]
+    pub overwrite: bool,
+}
+
+/// Which MNIST split `evaluate` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    /// The 10,000 test images.
+    Test,
+    /// The first --validation-size training images.
+    Validation,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvaluateArgs {
+    /// A trained model folder written by `tflayers train --save`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+
+    /// The split to evaluate.
+    #[arg(long, value_enum, default_value_t = Split::Test)]
+    pub split: Split,
+
+    /// Also draw the confusion matrix as a PNG heat map into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub confusion_png: Option<PathBuf>,
+
+    /// Also write one CSV line per image into FILE: index, label, predicted digit, its
+    /// probability.
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
+
+    /// Images per TensorFlow run.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub eval_batch_size: u64,
+
+    #[command(flatten)]
+    pub paths: PathArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A trained model folder written by `tflayers train --save`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+
+    /// PNG or JPEG images, one digit each, any size; dark on light or light on dark.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<PathBuf>,
+
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write each image as the network sees it (28x28 PNG) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub save_inputs: Option<PathBuf>,
+
+    /// Folder holding manifest.json [default: ./models, else the project's models folder].
+    #[arg(long, env = "TFLAYERS_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
 }
 
 fn positive_f32(text: &str) -> Result<f32, String> {

@@ -81,6 +81,11 @@ struct Ops {
     train_step: Operation,
     accuracy: Operation,
     loss: Operation,
+    logits: Operation,
+    probabilities: Operation,
+    saver_filename: Operation,
+    saver_save: Operation,
+    saver_restore: Operation,
 }
 
 impl Ops {
@@ -102,6 +107,11 @@ impl Ops {
             train_step: op(&manifest.ops.train_step)?,
             accuracy: op(&manifest.ops.accuracy)?,
             loss: op(&manifest.ops.loss)?,
+            logits: op(&manifest.ops.logits)?,
+            probabilities: op(&manifest.ops.probabilities)?,
+            saver_filename: op(&manifest.ops.saver_filename)?,
+            saver_save: op(&manifest.ops.saver_save)?,
+            saver_restore: op(&manifest.ops.saver_restore)?,
         })
     }
 }
@@ -158,11 +168,71 @@ impl Model {
         })
     }
 
+    /// Logits and softmax probabilities of `images` ([n, 784]) in one run with dropout off,
+    /// each `n * 10` values, row by row.
+    pub fn predict(&mut self, images: &[f32]) -> Result<Scores> {
+        let n = images.len() / IMAGE_PIXELS;
+        ensure!(
+            n > 0 && images.len() == n * IMAGE_PIXELS,
+            "prediction needs [n, 784] images, got {} values",
+            images.len()
+        );
+        let images = Tensor::new(&[n as u64, IMAGE_PIXELS as u64])
+            .with_values(images)
+            .map_err(tf_err("cannot build the prediction images tensor"))?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &images);
+        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
+        let logits = args.request_fetch(&self.ops.logits, 0);
+        let probabilities = args.request_fetch(&self.ops.probabilities, 0);
+        self.run(&mut args, "prediction")?;
+        let fetch = |args: &mut SessionRunArgs<'_>, token, what: &str| -> Result<Vec<f32>> {
+            let tensor: Tensor<f32> = args
+                .fetch(token)
+                .map_err(tf_err(format!("cannot fetch {what}")))?;
+            ensure!(
+                tensor.len() == n * NUM_CLASSES,
+                "{what} of {} has {} values for {n} images; expected [n, {NUM_CLASSES}]",
+                self.dir.display(),
+                tensor.len()
+            );
+            Ok(tensor.to_vec())
+        };
+        Ok(Scores {
+            logits: fetch(&mut args, logits, "logits")?,
+            probabilities: fetch(&mut args, probabilities, "probabilities")?,
+        })
+    }
+
+    /// Feeds `prefix` to the graph's saver and runs `target` (save or restore).
+    fn run_saver(&self, prefix: &Path, target: &Operation, what: &str) -> Result<()> {
+        let text = prefix.to_str().with_context(|| {
+            format!(
+                "{} is not valid UTF-8, which TensorFlow's saver needs; use another folder",
+                prefix.display()
+            )
+        })?;
+        let filename = Tensor::from(text.to_string());
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.saver_filename, 0, &filename);
+        args.add_target(target);
+        self.session
+            .run(&mut args)
+            .map_err(tf_err(format!("{what} {}", prefix.display())))
+    }
+
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
         self.session
             .run(args)
             .map_err(tf_err(format!("{what} failed in {}", self.dir.display())))
     }
+}
+
+/// What [`Model::predict`] returns: `n * 10` values each, one row per image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub logits: Vec<f32>,
+    pub probabilities: Vec<f32>,
 }
 
 impl Engine for Model {
@@ -225,6 +295,22 @@ impl Engine for Model {
             correct: (f64::from(accuracy) * n as f64).round() as u64,
             total: n as u64,
         })
+    }
+
+    fn save_variables(&mut self, prefix: &Path) -> Result<()> {
+        self.run_saver(
+            prefix,
+            &self.ops.saver_save,
+            "TensorFlow's saver could not write the variables to",
+        )
+    }
+
+    fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
+        self.run_saver(
+            prefix,
+            &self.ops.saver_restore,
+            "TensorFlow could not restore the variables (damaged, or from another model) from",
+        )
     }
 }
 

@@ -12,3 +12,8 @@ pub mod manifest;
 pub mod mnist;
 pub mod report;
 pub mod train;
+
+pub mod checkpoint;
+pub mod interrupt;
+pub mod preprocess;
+pub mod trained;

@@ -4,6 +4,10 @@ pub mod compare;
 pub mod reproduce;
 pub mod train;
 
+pub mod evaluate;
+pub mod persist;
+pub mod predict;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -6,3 +6,7 @@ pub mod compare_plot;
 pub mod format;
 pub mod metrics_read;
 pub mod summary;
+
+pub mod confusion;
+pub mod font;
+pub mod heatmap;
