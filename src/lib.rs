@@ -11,4 +11,5 @@ pub mod graph;
 pub mod manifest;
 pub mod mnist;
 pub mod report;
+pub mod tensorboard;
 pub mod train;

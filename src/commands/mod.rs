@@ -1,6 +1,8 @@
 //! One module per subcommand: each turns validated CLI settings into a run and prints it.
 
+pub mod plot;
 pub mod reproduce;
+pub mod run_outputs;
 pub mod train;
 
 use std::path::{Path, PathBuf};
