@@ -76,15 +76,8 @@ fn register_fonts() -> Result<()> {
     static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
     REGISTERED
         .get_or_init(|| {
-            let fonts = [
-                (FontStyle::Normal, dejavu::sans::regular()),
-                (FontStyle::Bold, dejavu::sans::bold()),
-            ];
-            for (style, bytes) in fonts {
-                plotters::style::register_font(FONT, style, bytes)
-                    .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string())?;
-            }
-            Ok(())
+            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+                .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string())
         })
         .clone()
         .map_err(|e| anyhow!(e))
@@ -252,7 +245,7 @@ impl Figure for Curves<'_> {
         drawn(root.fill(&WHITE))?;
         let (_, height) = root.dim_in_pixel();
         let big = (height as f64 / 28.0).clamp(14.0, 30.0);
-        let area = drawn(root.titled(&self.title, (FONT, big).into_font().style(FontStyle::Bold)))?;
+        let area = drawn(root.titled(&self.title, (FONT, big)))?;
         let area = if self.subtitle.is_empty() {
             area
         } else {
@@ -458,6 +451,11 @@ fn log_ticks(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
             }
         }
     }
+    // A narrow range (say 1.2 to 2.5) would show one or two labels: label every tick then.
+    if labelled.len() < 3 {
+        labelled.append(&mut others);
+        labelled.sort_by(f64::total_cmp);
+    }
     (labelled, others)
 }
 
@@ -503,7 +501,7 @@ impl Figure for AccuracyBars<'_> {
         let (_, height) = root.dim_in_pixel();
         let big = (height as f64 / 26.0).clamp(14.0, 30.0);
         let small = big * 0.6;
-        let area = drawn(root.titled(&self.title, (FONT, big).into_font().style(FontStyle::Bold)))?;
+        let area = drawn(root.titled(&self.title, (FONT, big)))?;
         let n = self.rows.len();
         let mut chart = drawn(
             ChartBuilder::on(&area)
@@ -692,6 +690,9 @@ mod tests {
         assert_eq!(labelled, [0.1, 0.2, 0.5, 1.0, 2.0]);
         assert_eq!(others[..2], [0.3, 0.4]);
         assert_eq!(others.last(), Some(&3.0));
+        let (labelled, others) = log_ticks(1.0, 4.5);
+        assert_eq!(labelled, [1.0, 2.0, 3.0, 4.0]);
+        assert!(others.is_empty());
     }
 
     #[test]

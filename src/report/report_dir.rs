@@ -146,9 +146,13 @@ fn markdown(
             row.result.ms_per_step()
         ));
     }
+    let test_images = rows.first().map_or(0, |r| r.result.test.total);
+    md.push_str(&format!(
+        "\nTest accuracy is measured on the {test_images} test images after the last step; \
+         the article's figures are rounded to two decimals.\n\n"
+    ));
     md.push_str(
-        "\nTest accuracy is measured on the 10,000 test images after the last step; the \
-         article's figures are rounded to two decimals.\n\n\
+        "\
          ![Test accuracy of each model beside the article's](accuracy.png)\n\n\
          ## Training curves\n\n\
          Batch accuracy and loss at each logged step (the batch about to be trained, dropout \
