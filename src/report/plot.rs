@@ -374,12 +374,8 @@ impl Curves<'_> {
             .fold((f64::INFINITY, 0.0f64), |(lo, hi), l| {
                 (lo.min(l), hi.max(l))
             });
-        // From a power of ten, so the axis has its ticks (plotters starts them at one).
         let (low, high) = if low.is_finite() {
-            (
-                10f64.powf((low / 1.2).log10().floor()),
-                (high * 1.3).max(low * 2.0),
-            )
+            (low / 1.3, (high * 1.3).max(low * 2.0))
         } else {
             (0.01, 10.0)
         };
@@ -459,6 +455,11 @@ fn log_ticks(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
     (labelled, others)
 }
 
+/// An accuracy in thousandths, the bar chart's vertical unit.
+fn thousandths(value: f64) -> i32 {
+    (value * 1000.0).round() as i32
+}
+
 /// One model's test accuracy beside the article's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
@@ -508,7 +509,12 @@ impl Figure for AccuracyBars<'_> {
                 .margin(14)
                 .x_label_area_size(big * 2.2)
                 .y_label_area_size(big * 2.8)
-                .build_cartesian_2d(-0.5..n as f64 - 0.5, 0.0..1.1),
+                // In thousandths (integers take fixed ticks), with headroom above 1.0 where the
+                // legend sits clear of the bars and their labels.
+                .build_cartesian_2d(
+                    -0.5..n as f64 - 0.5,
+                    (0..1250).with_key_points((0..=10).map(|i| i * 100).collect()),
+                ),
         )?;
         let names: Vec<String> = self.rows.iter().map(|r| r.model.clone()).collect();
         let name_of = |x: &f64| {
@@ -525,7 +531,7 @@ impl Figure for AccuracyBars<'_> {
                 .disable_x_mesh()
                 .x_labels(n)
                 .x_label_formatter(&name_of)
-                .y_labels(12)
+                .y_label_formatter(&|v| format!("{:.1}", f64::from(*v) / 1000.0))
                 .y_desc("test accuracy")
                 .x_desc("model (the article's order)")
                 .label_style((FONT, small * 1.1))
@@ -537,7 +543,7 @@ impl Figure for AccuracyBars<'_> {
         let ours = PALETTE[0];
         let theirs = LIGHT;
         let bar = |x0: f64, x1: f64, value: f64, color: RGBColor| {
-            Rectangle::new([(x0, 0.0), (x1, value)], color.filled())
+            Rectangle::new([(x0, 0), (x1, thousandths(value))], color.filled())
         };
         drawn(
             chart
@@ -577,7 +583,7 @@ impl Figure for AccuracyBars<'_> {
             for (x, value) in [(i as f64 - 0.19, r.measured), (i as f64 + 0.19, r.article)] {
                 drawn(chart.draw_series([Text::new(
                     format_g(value),
-                    (x, value + 0.005),
+                    (x, thousandths(value) + 5),
                     value_style.clone(),
                 )]))?;
             }
