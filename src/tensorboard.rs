@@ -55,6 +55,10 @@ impl TensorBoard {
                 logdir.display()
             )
         })?;
+        // TensorFlow wants the folder as a UTF-8 string.
+        let dir = logdir.to_str().with_context(|| {
+            format!("the --tensorboard folder {logdir:?} is not valid UTF-8; choose another")
+        })?;
         let names = &manifest.summaries;
         let graph = model.graph();
         let op = |name: &str| -> Result<Operation> {
@@ -88,10 +92,6 @@ impl TensorBoard {
             ops,
             logdir: logdir.to_path_buf(),
         };
-        // TensorFlow wants the folder as a UTF-8 string.
-        let dir = logdir.to_str().with_context(|| {
-            format!("the --tensorboard folder {logdir:?} is not valid UTF-8; choose another")
-        })?;
         let dir = Tensor::from(dir.to_string());
         let mut args = SessionRunArgs::new();
         args.add_feed(&board.ops.logdir, 0, &dir);

@@ -69,7 +69,9 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             })
             .collect();
         let summary = write_report(dir, &rows)?;
-        eprintln!("Report written to {}", summary.display());
+        if !args.outputs.quiet {
+            eprintln!("Report written to {}", summary.display());
+        }
     }
     Ok(())
 }

@@ -88,7 +88,6 @@ impl RunOutputs {
         requested: &Requested,
     ) -> Result<Self> {
         requested.check()?;
-        let started = Instant::now();
         let tensorboard = match &requested.tensorboard {
             Some(root) => Some(TensorBoard::open(
                 model,
@@ -98,6 +97,8 @@ impl RunOutputs {
             )?),
             None => None,
         };
+        // `total_secs` in the final record counts from the header on.
+        let started = Instant::now();
         let header = header(name, common);
         let metrics = requested
             .metrics
