@@ -37,6 +37,8 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Classify images of handwritten digits (PNG or JPEG) with a trained model.
     Predict(PredictArgs),
+    /// Plot training curves (accuracy and loss against step) from metrics files.
+    Plot(PlotArgs),
 }
 
 /// The article's five models, in its order.
@@ -156,12 +158,80 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub persist: PersistArgs,
+    /// Write the run's settings, logged steps and final figures to FILE: JSON Lines if it
+    /// ends in .jsonl, CSV if .csv (repeat the flag for both). The file is FILE.partial until
+    /// the run completes.
+    #[arg(long, value_name = "FILE", value_parser = metrics_path)]
+    pub metrics: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ReproduceArgs {
     #[command(flatten)]
     pub common: LoopArgs,
+
+    /// Write a report into DIR: summary.md and summary.json, each model's metrics and
+    /// training curves, and a figure of the test accuracies beside the article's.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Outputs around a training run; none of them changes stdout.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Write TensorBoard event files (train batch accuracy and loss at each logged step, test
+    /// accuracy and loss at the end) into DIR/<model>/.
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
+
+    /// No progress bar and no notes about written files on stderr (the bar is only drawn
+    /// when stderr is a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// Metrics files (.jsonl or .csv) from `--metrics` or `python/train.py --metrics`; a run
+    /// still training (FILE.partial) is plotted up to its last logged step.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+
+    /// The figure to write: PNG if it ends in .png, SVG if .svg.
+    #[arg(long, value_name = "FILE", value_parser = figure_path)]
+    pub out: PathBuf,
+
+    /// Figure width in pixels.
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(300..=10_000))]
+    pub width: u32,
+
+    /// Figure height in pixels.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(200..=10_000))]
+    pub height: u32,
+
+    /// Figure title [default: names the model, or says the figure compares models].
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+fn metrics_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::report::metrics::Format::from_path(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
+}
+
+fn figure_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::report::plot::ImageKind::from_path(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Clone, Args)]
@@ -347,6 +417,7 @@ mod tests {
             ("--learning-rate", "nan"),
             ("--log-every", "0"),
             ("--model", "lenet"),
+            ("--metrics", "run.json"),
         ] {
             let mut argv = vec!["tflayers", "train"];
             if flag != "--model" {
@@ -356,5 +427,29 @@ mod tests {
             let err = Cli::try_parse_from(&argv).unwrap_err().to_string();
             assert!(err.contains(flag), "{flag} {value}: {err}");
         }
+    }
+
+    #[test]
+    fn plot_checks_the_figure_format_and_size() {
+        for (args, flag) in [
+            (vec!["a.jsonl", "--out", "a.jpg"], "--out"),
+            (
+                vec!["a.jsonl", "--out", "a.png", "--width", "10"],
+                "--width",
+            ),
+            (vec!["--out", "a.png"], "<RUN>"),
+        ] {
+            let mut argv = vec!["tflayers", "plot"];
+            argv.extend(args);
+            let err = Cli::try_parse_from(&argv).unwrap_err().to_string();
+            assert!(err.contains(flag), "{argv:?}: {err}");
+        }
+        let cli = Cli::try_parse_from(["tflayers", "plot", "a.csv", "b.jsonl", "--out", "x.svg"])
+            .unwrap();
+        let Command::Plot(args) = cli.command else {
+            panic!("expected plot")
+        };
+        assert_eq!(args.runs.len(), 2);
+        assert_eq!((args.width, args.height), (1200, 500));
     }
 }

@@ -37,7 +37,7 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// The serialised `tensorflow.ConfigProto` for these settings.
-    fn to_proto(&self) -> Vec<u8> {
+    pub(crate) fn to_proto(&self) -> Vec<u8> {
         // ConfigProto fields: 2 intra_op_parallelism_threads, 5 inter_op_parallelism_threads,
         // 8 log_device_placement; all varints (wire type 0).
         let mut proto = Vec::new();
@@ -126,6 +126,8 @@ pub struct Model {
     drop_on: Tensor<bool>,
     drop_off: Tensor<bool>,
     learning_rate: Tensor<f32>,
+    /// Kept for side sessions on the same graph (TensorBoard, src/tensorboard.rs).
+    graph: Graph,
 }
 
 impl Model {
@@ -165,6 +167,7 @@ impl Model {
             drop_on: Tensor::from(true),
             drop_off: Tensor::from(false),
             learning_rate: Tensor::from(learning_rate),
+            graph,
         })
     }
 
@@ -219,6 +222,16 @@ impl Model {
         self.session
             .run(&mut args)
             .map_err(tf_err(format!("{what} {}", prefix.display())))
+    }
+
+    /// The loaded graph, for a second session that runs ops the training never needs.
+    pub(crate) fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The SavedModel folder this model was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {

@@ -11,6 +11,7 @@ pub mod graph;
 pub mod manifest;
 pub mod mnist;
 pub mod report;
+pub mod tensorboard;
 pub mod train;
 
 pub mod checkpoint;

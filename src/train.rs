@@ -148,6 +148,42 @@ pub enum Outcome {
     Stopped { step: u64 },
 }
 
+/// Several observers as one: each event goes to every observer, in order.
+///
+/// The first error stops the dispatch of that event and is returned, as a single observer's
+/// error would be.
+pub struct Fanout<'a> {
+    observers: Vec<&'a mut dyn Observer>,
+}
+
+impl<'a> Fanout<'a> {
+    pub fn new(observers: Vec<&'a mut dyn Observer>) -> Self {
+        Self { observers }
+    }
+}
+
+impl Observer for Fanout<'_> {
+    fn on_log(&mut self, log: &StepLog) -> Result<()> {
+        self.observers.iter_mut().try_for_each(|o| o.on_log(log))
+    }
+
+    fn on_step(&mut self, done: u64) {
+        self.observers.iter_mut().for_each(|o| o.on_step(done));
+    }
+
+    fn on_evaluate(&mut self, images: u64, chunks: u64) {
+        self.observers
+            .iter_mut()
+            .for_each(|o| o.on_evaluate(images, chunks));
+    }
+
+    fn on_finish(&mut self, result: &RunResult) -> Result<()> {
+        self.observers
+            .iter_mut()
+            .try_for_each(|o| o.on_finish(result))
+    }
+}
+
 /// Trains `engine` on `data.train` as the article does, then evaluates `data.test`.
 pub fn train(
     engine: &mut dyn Engine,

@@ -1,7 +1,9 @@
 //! One module per subcommand: each turns validated CLI settings into a run and prints it.
 
 pub mod compare;
+pub mod plot;
 pub mod reproduce;
+pub mod run_outputs;
 pub mod train;
 
 pub mod evaluate;
