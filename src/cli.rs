@@ -39,6 +39,9 @@ pub enum Command {
     Predict(PredictArgs),
     /// Plot training curves (accuracy and loss against step) from metrics files.
     Plot(PlotArgs),
+    /// Time Rust against the article's Python loop on the same SavedModels and batches, taking
+    /// turns, and print medians and ratios (training step, evaluation, start-up, memory).
+    Bench(BenchArgs),
 }
 
 /// The article's five models, in its order.
@@ -270,6 +273,70 @@ pub struct CompareArgs {
 
     #[command(flatten)]
     pub common: LoopArgs,
+}
+
+/// `tflayers bench`: what to time and how often.
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// The models to time: `all`, or names separated by commas (dense,hidden,conv1,conv2,
+    /// dropout).
+    #[arg(long, default_value = "all", value_parser = model_list)]
+    pub models: ModelList,
+
+    /// Timed rounds; in each, Rust then Python runs --steps training steps and evaluates the
+    /// test set, so that both see the same machine conditions.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub repeat: u64,
+
+    /// Untimed training steps each side runs before the first round.
+    #[arg(long, default_value_t = 10)]
+    pub warmup: u64,
+
+    /// Also time where one step's time goes (taking the batch, the session call, feeding, the
+    /// graph, a logged step's fetch), each part over --steps calls.
+    #[arg(long, conflicts_with = "reproduce")]
+    pub breakdown: bool,
+
+    /// Skip the whole-process measurements (start-up to the first step and peak memory of
+    /// `tflayers train --steps 1` and `python/train.py --steps 1`).
+    #[arg(long, conflicts_with = "reproduce")]
+    pub no_processes: bool,
+
+    /// Instead of the per-model tables, time `tflayers reproduce --steps N` against
+    /// `python/train.py --steps N` run once per model, as whole processes, taking turns.
+    #[arg(long, conflicts_with = "models")]
+    pub reproduce: bool,
+
+    /// Also write every measurement, with the machine and the settings, as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// The Python interpreter of the Python side [default: the project's .venv/bin/python].
+    #[arg(long, env = "TFLAYERS_PYTHON")]
+    pub python: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: LoopArgs,
+}
+
+/// Models named on the command line, in the order given, each once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelList(pub Vec<ModelName>);
+
+fn model_list(text: &str) -> Result<ModelList, String> {
+    if text == "all" {
+        return Ok(ModelList(ModelName::value_variants().to_vec()));
+    }
+    let mut models = Vec::new();
+    for name in text.split(',').map(str::trim) {
+        let model = ModelName::from_str(name, false).map_err(|_| {
+            format!("unknown model {name:?}: use all, or some of dense,hidden,conv1,conv2,dropout")
+        })?;
+        if !models.contains(&model) {
+            models.push(model);
+        }
+    }
+    Ok(ModelList(models))
 }
 
 fn non_negative_f64(text: &str) -> Result<f64, String> {

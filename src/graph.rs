@@ -1,5 +1,6 @@
 //! The only module that imports `tensorflow`: loads an exported SavedModel, resolves the
-//! manifest's ops once, and runs training steps and evaluations in a `Session`.
+//! manifest's ops once, and runs training steps and evaluations in a `Session`. (Its child
+//! [`probe`] adds the benchmark's timing calls.)
 //!
 //! Feed tensors for one batch (`images`: [batch, 784] f32, `labels`: [batch, 10] f32) are
 //! allocated once at load time; the training loop writes each batch straight into them through
@@ -15,6 +16,8 @@ use tensorflow::{
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::train::{BatchMetrics, Engine, Evaluation};
+
+pub mod probe;
 
 /// The file every SavedModel folder has.
 const SAVED_MODEL_FILE: &str = "saved_model.pb";

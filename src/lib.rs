@@ -18,3 +18,5 @@ pub mod checkpoint;
 pub mod interrupt;
 pub mod preprocess;
 pub mod trained;
+
+pub mod bench;

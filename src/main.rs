@@ -16,6 +16,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Plot(args) => commands::plot::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     }
 }
 

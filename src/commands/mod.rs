@@ -10,6 +10,8 @@ pub mod evaluate;
 pub mod persist;
 pub mod predict;
 
+pub mod bench;
+
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -2,6 +2,7 @@
 
 pub mod article;
 pub mod atomic;
+pub mod bench;
 pub mod compare;
 pub mod compare_plot;
 pub mod confusion;

@@ -1,0 +1,102 @@
+//! Measurements behind `tflayers bench`: Rust against Python on the same SavedModels and data.
+//!
+//! * [`rust_side`] runs the article's loop in this process, in portions, and times them;
+//! * [`python_side`] drives `python/bench_steps.py`, the same loop in a Python child process
+//!   that stays loaded between portions, so the two sides can take turns;
+//! * [`process`] runs whole programs (`tflayers train`, `python/train.py`, `tflayers
+//!   reproduce`) as child processes: time to their first line, wall time and peak memory;
+//! * [`machine`] describes the machine and how busy it was.
+//!
+//! The command (`commands::bench`) decides the order; `report::bench` prints and saves.
+
+pub mod machine;
+pub mod process;
+pub mod python_side;
+pub mod rust_side;
+
+use serde::Serialize;
+
+/// Median, smallest and largest of a series of measurements.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Spread {
+    pub median: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+impl Spread {
+    /// The spread of `values`; `None` when there are none. The median of an even count is the
+    /// mean of the two middle values.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        let median = match n {
+            0 => return None,
+            n if n % 2 == 1 => sorted[n / 2],
+            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+        };
+        Some(Self {
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+        })
+    }
+}
+
+/// Where one training step's time goes, in seconds per call, each part timed alone.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Breakdown {
+    /// Calls timed per part (after one untimed call).
+    pub calls: u64,
+    /// Taking the next batch (Rust: gathering it into the feed tensors; Python: `next_batch`).
+    pub batch_secs: f64,
+    /// A session call that runs the cheapest op and feeds nothing: the fixed cost of a call.
+    pub empty_call_secs: f64,
+    /// The same call feeding a training step's four tensors.
+    pub feed_call_secs: f64,
+    /// The training call (`train_step`) on a fixed batch.
+    pub train_call_secs: f64,
+    /// A logged step's extra call: accuracy and loss of the batch, dropout off.
+    pub metrics_call_secs: f64,
+}
+
+impl Breakdown {
+    /// The feeding alone: the feeding call minus the empty call.
+    pub fn feeding_secs(&self) -> f64 {
+        self.feed_call_secs - self.empty_call_secs
+    }
+
+    /// The graph itself: the training call minus the feeding call.
+    pub fn graph_secs(&self) -> f64 {
+        self.train_call_secs - self.feed_call_secs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_takes_the_middle_and_the_ends() {
+        assert_eq!(Spread::of(&[]), None);
+        let odd = Spread::of(&[3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((odd.median, odd.min, odd.max), (2.0, 1.0, 3.0));
+        let even = Spread::of(&[4.0, 1.0, 2.0, 10.0]).unwrap();
+        assert_eq!((even.median, even.min, even.max), (3.0, 1.0, 10.0));
+    }
+
+    #[test]
+    fn breakdown_parts_are_differences_of_calls() {
+        let b = Breakdown {
+            calls: 10,
+            batch_secs: 1.0,
+            empty_call_secs: 2.0,
+            feed_call_secs: 5.0,
+            train_call_secs: 12.0,
+            metrics_call_secs: 4.0,
+        };
+        assert_eq!(b.feeding_secs(), 3.0);
+        assert_eq!(b.graph_secs(), 7.0);
+    }
+}
