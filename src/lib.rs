@@ -20,3 +20,4 @@ pub mod preprocess;
 pub mod trained;
 
 pub mod bench;
+pub mod tf_log;

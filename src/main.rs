@@ -22,12 +22,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// TensorFlow's C++ INFO logs (SavedModel loading, CPU features) go to stderr. libtensorflow
 /// reads `TF_CPP_MIN_LOG_LEVEL` once, while it is being loaded before `main` runs, so setting
-/// it here is too late: unless the user set it, re-execute once with it set to 1 (warnings and
-/// errors still show). The two notices absl prints before its own start-up cannot be hidden.
+/// it here is too late: unless the user set it, raise Abseil's level to warnings in place
+/// (`tf_log`), or, with a TensorFlow whose Abseil does not export the setter, re-execute once
+/// with the variable set to 1 (warnings and errors still show). The two notices absl prints
+/// before its own start-up cannot be hidden.
 fn quiet_tensorflow_logging() {
     use std::os::unix::process::CommandExt;
     const LEVEL: &str = "TF_CPP_MIN_LOG_LEVEL";
     if std::env::var_os(LEVEL).is_some() {
+        return;
+    }
+    // Starting again would load libtensorflow a second time (about 0.2 s).
+    if tflayers::tf_log::set_min_log_level(tflayers::tf_log::WARNING) {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {
