@@ -20,4 +20,4 @@ pub mod preprocess;
 pub mod trained;
 
 pub mod bench;
-pub mod tf_log;
+pub mod tf_env;

@@ -23,7 +23,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 /// TensorFlow's C++ INFO logs (SavedModel loading, CPU features) go to stderr. libtensorflow
 /// reads `TF_CPP_MIN_LOG_LEVEL` once, while it is being loaded before `main` runs, so setting
 /// it here is too late: unless the user set it, raise Abseil's level to warnings in place
-/// (`tf_log`), or, with a TensorFlow whose Abseil does not export the setter, re-execute once
+/// (`tf_env`), or, with a TensorFlow whose Abseil does not export the setter, re-execute once
 /// with the variable set to 1 (warnings and errors still show). The two notices absl prints
 /// before its own start-up cannot be hidden.
 fn quiet_tensorflow_logging() {
@@ -33,7 +33,7 @@ fn quiet_tensorflow_logging() {
         return;
     }
     // Starting again would load libtensorflow a second time (about 0.2 s).
-    if tflayers::tf_log::set_min_log_level(tflayers::tf_log::WARNING) {
+    if tflayers::tf_env::set_min_log_level(tflayers::tf_env::WARNING) {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {
@@ -49,6 +49,7 @@ fn quiet_tensorflow_logging() {
 }
 
 fn main() -> ExitCode {
+    tflayers::tf_env::prefer_system_allocator();
     quiet_tensorflow_logging();
     // The version line names the libtensorflow actually loaded, not only the crate.
     let version = format!(

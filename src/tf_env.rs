@@ -1,13 +1,32 @@
-//! Hiding TensorFlow's INFO logs without starting the program twice.
+//! Process-wide TensorFlow settings, made at the start of `main` before TensorFlow runs.
 //!
-//! libtensorflow logs through Abseil, and its first log line is written by a static
-//! initializer while the library is being loaded, before `main`; the log level it reads from
-//! `TF_CPP_MIN_LOG_LEVEL` at that moment stays fixed, so setting the variable in `main` is too
-//! late. Abseil's own `absl::SetMinLogLevel` still changes the level afterwards, and the
-//! library exports it. It is a C++ function in a versioned namespace (`lts_<date>` of the
+//! **The allocator.** With oneDNN (on by default on x86-64), TensorFlow allocates tensors of
+//! 4 KiB and more from a BFC pool that keeps every page it ever touched: a process's memory
+//! only grows, and evaluating the 10,000 test images of one model after another leaves the
+//! union of their buffers resident. `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` sends them to the C
+//! allocator instead, which returns large blocks when they are freed; the computation and
+//! its results are the same. [`prefer_system_allocator`] sets it unless the user set it.
+//!
+//! **The log level.** libtensorflow logs through Abseil, and its first log line is written by
+//! a static initializer while the library is being loaded, before `main`; the log level it
+//! reads from `TF_CPP_MIN_LOG_LEVEL` at that moment stays fixed, so setting the variable in
+//! `main` is too late. Abseil's own `absl::SetMinLogLevel` still changes the level afterwards,
+//! and the library exports it. It is a C++ function in a versioned namespace (`lts_<date>` of the
 //! Abseil release TensorFlow was built with), so it is looked up at run time by its mangled
 //! name: a TensorFlow built with another Abseil simply does not have it, and the caller falls
 //! back to starting the program again with the variable set.
+
+/// The variable TensorFlow's oneDNN allocator reads when it first allocates.
+const SYSTEM_ALLOCATOR: &str = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR";
+
+/// Sets `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` unless it is set (`0` keeps TensorFlow's pool).
+/// Child processes (the Python side of `compare` and `bench`) inherit it, so both sides run
+/// with the same allocator. Called first thing in `main`, while this is the only thread.
+pub fn prefer_system_allocator() {
+    if std::env::var_os(SYSTEM_ALLOCATOR).is_none() {
+        std::env::set_var(SYSTEM_ALLOCATOR, "1");
+    }
+}
 
 /// `absl::lts_20250814::SetMinLogLevel(absl::LogSeverityAtLeast)`, the Abseil release of
 /// TensorFlow 2.21.
