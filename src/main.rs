@@ -12,6 +12,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Train(args) => commands::train::run(args).map(|_| ()),
         Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Download(args) => commands::download::run(args),
+        Command::Data(command) => commands::data::run(command),
     }
 }
 
