@@ -85,8 +85,12 @@ test: lint test-rust test-python
 # Tests on the real MNIST files (run by .ci/run when a copy is present): they print that
 # they ran on real data.
 REAL_MNIST ?= $(DATA_DIR)
+# Debian's dataset-fashion-mnist package installs Fashion-MNIST here; its test runs when present.
+REAL_FASHION_MNIST ?= /usr/share/datasets/fashion-mnist
+FASHION_FILTER := $(if $(wildcard $(REAL_FASHION_MNIST)/train-images-idx3-ubyte.gz),,--skip fashion)
 test-real: models
-	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) TFLAYERS_REAL_FASHION_MNIST=$(REAL_FASHION_MNIST) \
+	  cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1 $(FASHION_FILTER)
 
 bench: build models
 	$(BIN) bench --data-dir $(DATA_DIR)

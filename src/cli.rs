@@ -97,7 +97,7 @@ pub struct PathArgs {
     pub dataset: DatasetName,
 
     /// Never download: fail, saying what to do, when data files are missing.
-    #[arg(long, env = "TFLAYERS_OFFLINE")]
+    #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
     pub offline: bool,
 
     #[command(flatten)]

@@ -1025,7 +1025,8 @@ mod tests {
         let err = error(read_data_sets_with(dir.path(), 1));
         assert!(
             err.contains(&format!(
-                "{}: cannot read the IDX label header",
+                "{} is not a gzip file: it starts with 6e 6f 74 20 instead of the gzip \
+                 signature 1f 8b",
                 path.display()
             )),
             "{err}"

@@ -353,20 +353,22 @@ fn is_connect_error(err: &(dyn StdError + 'static)) -> bool {
 
 /// Whether `err` or one of its causes is a timeout.
 fn is_timeout(err: &(dyn StdError + 'static)) -> bool {
-    let mut cause = Some(err);
-    while let Some(err) = cause {
-        if err
-            .downcast_ref::<reqwest::Error>()
-            .is_some_and(|err| err.is_timeout())
-            || err
-                .downcast_ref::<io::Error>()
-                .is_some_and(|err| err.kind() == io::ErrorKind::TimedOut)
+    if err
+        .downcast_ref::<reqwest::Error>()
+        .is_some_and(|err| err.is_timeout())
+    {
+        return true;
+    }
+    if let Some(io_err) = err.downcast_ref::<io::Error>() {
+        // An io::Error wrapping another error reports that error's source as its own, so
+        // the wrapped error itself has to be looked at explicitly.
+        if io_err.kind() == io::ErrorKind::TimedOut
+            || io_err.get_ref().is_some_and(|inner| is_timeout(inner))
         {
             return true;
         }
-        cause = err.source();
     }
-    false
+    err.source().is_some_and(is_timeout)
 }
 
 /// Describes a failed request in words, naming the timeout that expired.

@@ -86,8 +86,12 @@ fn read_header<const N: usize>(
     kind: &str,
 ) -> Result<[u8; N]> {
     let mut header = [0u8; N];
-    let got = read_up_to(reader, &mut header)
-        .with_context(|| format!("{name}: cannot read the IDX {kind} header"))?;
+    let got = read_up_to(reader, &mut header).with_context(|| {
+        format!(
+            "{name}: cannot read the IDX {kind} header; the file is damaged or \
+                 incomplete: download it again"
+        )
+    })?;
     if got == 0 {
         bail!(
             "{name}: is empty: expected an IDX {kind} file starting with a {N}-byte \
@@ -142,15 +146,24 @@ fn read_body(reader: &mut impl Read, name: &str, expected: usize, what: &str) ->
         .by_ref()
         .take(expected as u64)
         .read_to_end(&mut body)
-        .with_context(|| format!("{name}: cannot read the {what} after the IDX header"))?;
+        .with_context(|| {
+            format!(
+                "{name}: cannot read the {what} after the IDX header; the file is damaged \
+                 or incomplete: download it again"
+            )
+        })?;
     ensure!(
         body.len() == expected,
         "{name}: truncated: the header announces {expected} bytes of {what} but only {} \
          bytes follow; the file is incomplete: download it again",
         body.len()
     );
-    let trailing = io::copy(reader, &mut io::sink())
-        .with_context(|| format!("{name}: cannot read past the end of the {what}"))?;
+    let trailing = io::copy(reader, &mut io::sink()).with_context(|| {
+        format!(
+            "{name}: cannot read past the end of the {what}; the file is damaged or \
+                 incomplete: download it again"
+        )
+    })?;
     ensure!(
         trailing == 0,
         "{name}: {trailing} unexpected trailing bytes after the {expected} bytes of {what} \

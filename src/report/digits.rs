@@ -26,6 +26,8 @@ const CAPTION_BACKGROUND: u8 = 0;
 const TEXT: u8 = 255;
 /// Glyph size of the bitmap font.
 const GLYPH: usize = 8;
+/// Room beside the widest caption, so that neighbouring captions never touch.
+const CAPTION_MARGIN: usize = 4;
 
 /// A grayscale picture, row-major.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -109,7 +111,7 @@ pub fn digit_grid(
     }
     let side = IMAGE_SIDE * scale;
     let widest = captions.iter().map(|c| text_width(c)).max().unwrap_or(0);
-    let cell_width = side.max(widest);
+    let cell_width = side.max(widest + CAPTION_MARGIN);
     let cell_height = side + CAPTION;
     let columns = columns.min(images.len());
     let rows = images.len().div_ceil(columns);
@@ -210,8 +212,11 @@ mod tests {
     fn long_captions_widen_the_cells() {
         let img = image(0.5);
         let picture = digit_grid(&[&img], &["Ankle boot".to_string()], 8, 1).unwrap();
-        assert_eq!(picture.width, GAP + text_width("Ankle boot") + GAP);
-        assert_eq!(picture.pixels[GAP * picture.width + GAP + 40], 128);
+        assert_eq!(
+            picture.width,
+            GAP + text_width("Ankle boot") + CAPTION_MARGIN + GAP
+        );
+        assert_eq!(picture.pixels[GAP * picture.width + GAP + 42], 128);
     }
 
     #[test]
