@@ -4,7 +4,7 @@ use anyhow::{ensure, Result};
 
 use crate::cli::{DataBenchArgs, DataCommand, DataInfoArgs, DataShowArgs, SplitName};
 use crate::mnist::bench::{find_python, find_script, run_load_bench};
-use crate::mnist::dataset::{read_data_sets_with, DataSets};
+use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::report::data_info::{bench_round_line, bench_summary, info_report};
 use crate::report::digits::{digit_grid, write_png};
@@ -44,7 +44,7 @@ fn info(args: &DataInfoArgs) -> Result<()> {
     Ok(())
 }
 
-fn split<'a>(data: &'a DataSets, name: SplitName) -> (&'static str, &'a crate::mnist::DataSet) {
+fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
     match name {
         SplitName::Train => ("train", &data.train),
         SplitName::Validation => ("validation", &data.validation),

@@ -89,13 +89,10 @@ pub fn split_tables(kind: DatasetKind, data: &DataSets) -> String {
         "\n{:<5}  {:<class_width$}  {:>6}  {:>10}  {:>6}\n",
         "label", "class", "train", "validation", "test"
     ));
-    for label in 0..NUM_CLASSES {
+    for (label, class) in kind.class_names().iter().enumerate() {
         out.push_str(&format!(
-            "{label:<5}  {:<class_width$}  {:>6}  {:>10}  {:>6}\n",
-            kind.class_names()[label],
-            counts[0][label],
-            counts[1][label],
-            counts[2][label],
+            "{label:<5}  {class:<class_width$}  {:>6}  {:>10}  {:>6}\n",
+            counts[0][label], counts[1][label], counts[2][label],
         ));
     }
     out
