@@ -6,6 +6,7 @@
 #   make reproduce    train the five models from Rust, in the article's order
 #   make test         every test: Rust and Python, plus the lint checks
 #   make bench        Rust against Python, side by side
+#   make bench-data   loading MNIST: Rust against Python (NumPy), side by side
 #
 # GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu.
 
@@ -94,6 +95,11 @@ test-real: models
 
 bench: build models
 	$(BIN) bench --data-dir $(DATA_DIR)
+
+.PHONY: bench-data
+BENCH_REPEAT ?= 11
+bench-data: build
+	$(BIN) data bench --data-dir $(DATA_DIR) --repeat $(BENCH_REPEAT)
 
 clean:
 	cargo clean

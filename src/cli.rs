@@ -131,15 +131,21 @@ impl DatasetName {
 pub struct NetArgs {
     /// Mirror base URL replacing the built-in list; repeat the flag (or separate URLs with
     /// commas) for several, tried in order.
-    #[arg(long = "mirror", env = MIRRORS_ENV, value_delimiter = ',', value_parser = mirror_url)]
+    #[arg(
+        long = "mirror",
+        value_name = "URL",
+        env = MIRRORS_ENV,
+        value_delimiter = ',',
+        value_parser = mirror_url
+    )]
     pub mirrors: Vec<String>,
 
     /// Seconds to wait for a connection to a mirror.
-    #[arg(long, default_value_t = DEFAULT_CONNECT_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_CONNECT_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
     pub connect_timeout: f64,
 
     /// Seconds of silence tolerated while waiting for a mirror's response or its next bytes.
-    #[arg(long, default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
     pub read_timeout: f64,
 
     /// Extra rounds over all mirrors after every mirror failed (with a growing pause).

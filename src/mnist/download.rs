@@ -57,7 +57,7 @@ pub struct DownloadConfig {
     pub read_timeout: Duration,
     /// Extra rounds over all mirrors after the first round fails.
     pub retries: u32,
-    /// Pause before the first extra round (doubled before the second, and so on).
+    /// Pause before the first extra round (twice as long before the second, and so on).
     pub retry_pause: Duration,
     /// Progress display.
     pub progress: ProgressMode,
