@@ -18,6 +18,8 @@ use std::io::{self, Read, Write};
 
 use anyhow::{bail, ensure, Context, Result};
 
+use super::convert::with_capacity_advised;
+
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of unsigned bytes with 1 dimension (labels).
@@ -141,7 +143,8 @@ fn magic_hint(found: u32, kind: &str) -> String {
 
 /// Reads exactly `expected` body bytes and checks that nothing follows them.
 fn read_body(reader: &mut impl Read, name: &str, expected: usize, what: &str) -> Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(expected.min(INITIAL_BODY_CAPACITY));
+    // Huge-page advice: the training images are 47 MB of fresh memory (see `convert`).
+    let mut body = with_capacity_advised(expected.min(INITIAL_BODY_CAPACITY));
     reader
         .by_ref()
         .take(expected as u64)
