@@ -157,6 +157,22 @@ pub fn download_files(
     config: &DownloadConfig,
     files: &[FileSpec],
 ) -> Result<Vec<FileOutcome>> {
+    let existed = dir.exists();
+    let result = download_into(kind, dir, config, files);
+    if result.is_err() && !existed {
+        // Leave no trace of a failed first download: remove the folder made for it (only
+        // if still empty; remove_dir refuses otherwise).
+        let _ = fs::remove_dir(dir);
+    }
+    result
+}
+
+fn download_into(
+    kind: DatasetKind,
+    dir: &Path,
+    config: &DownloadConfig,
+    files: &[FileSpec],
+) -> Result<Vec<FileOutcome>> {
     prepare_dir(dir)?;
     let mut stamps = Stamps::load(dir);
     let mut outcomes = Vec::with_capacity(files.len());
