@@ -33,6 +33,7 @@ fn tflayers() -> Command {
         "TFLAYERS_MODELS_DIR",
         "TFLAYERS_MIRRORS",
         "TFLAYERS_OFFLINE",
+        "TFLAYERS_PYTHON",
     ] {
         cmd.env_remove(var);
     }
@@ -505,4 +506,134 @@ fn loading_unpublished_files_works_and_writes_no_stamps() {
     let data = tflayers::commands::load_data(&paths).unwrap();
     assert_eq!(data.test.len(), TEST);
     assert!(!dir.path().join(STAMP_FILE).exists());
+}
+
+/// A stand-in for Python that prints `line` whatever it is asked.
+fn fake_python(dir: &Path, line: &str, status: i32) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join("fake-python");
+    fs::write(
+        &path,
+        format!("#!/bin/sh\necho '{line}'\necho 'complaint' >&2\nexit {status}\n"),
+    )
+    .unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn bench_alternates_both_loaders_and_reports_the_ratio() {
+    let dir = synthetic();
+    let tools = tempfile::tempdir().unwrap();
+    let python = fake_python(
+        tools.path(),
+        r#"{"seconds": 0.5, "train": 25, "validation": 5, "test": 10}"#,
+        0,
+    );
+    let output = tflayers()
+        .args([
+            "data",
+            "bench",
+            "--repeat",
+            "3",
+            "--validation-size",
+            "5",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--python")
+        .arg(&python)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.matches("Python   500.0 ms").count(), 3, "{stdout}");
+    assert!(stdout.contains("transparent huge pages:"), "{stdout}");
+    let python_row = stdout.lines().find(|l| l.starts_with("Python ")).unwrap();
+    assert_eq!(
+        python_row.split_whitespace().collect::<Vec<_>>(),
+        ["Python", "500.0", "500.0", "500.0", "3"]
+    );
+    assert!(
+        stdout.contains("Rust/Python ratio of the medians: "),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn bench_reports_a_failing_or_disagreeing_python() {
+    let dir = synthetic();
+    let tools = tempfile::tempdir().unwrap();
+    let failing = fake_python(tools.path(), "{}", 3);
+    tflayers()
+        .args([
+            "data",
+            "bench",
+            "--repeat",
+            "1",
+            "--validation-size",
+            "5",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--python")
+        .arg(&failing)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "failed (exit status: 3): complaint",
+        ));
+    let disagreeing = fake_python(
+        tools.path(),
+        r#"{"seconds": 0.5, "train": 24, "validation": 6, "test": 10}"#,
+        0,
+    );
+    tflayers()
+        .args([
+            "data",
+            "bench",
+            "--repeat",
+            "1",
+            "--validation-size",
+            "5",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .arg("--python")
+        .arg(&disagreeing)
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "the Python loader produced a (24, 6, 10) split but the Rust loader (25, 5, 10)",
+        ));
+}
+
+#[test]
+fn bench_runs_the_real_python_loader() {
+    // The project's venv Python (made by `make setup`, which `make test` needs anyway) and
+    // python/bench_load.py, end to end on a tiny data set.
+    let dir = synthetic();
+    tflayers()
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env_remove("TFLAYERS_PYTHON")
+        .args([
+            "data",
+            "bench",
+            "--repeat",
+            "2",
+            "--validation-size",
+            "5",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("round  2: Rust"))
+        .stdout(predicate::str::contains(
+            "Rust/Python ratio of the medians: ",
+        ));
 }

@@ -4,6 +4,7 @@ use anyhow::{ensure, Result};
 
 use crate::cli::{DataBenchArgs, DataCommand, DataInfoArgs, DataShowArgs, SplitName};
 use crate::mnist::bench::{find_python, find_script, run_load_bench};
+use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::report::data_info::{bench_round_line, bench_summary, info_report};
@@ -104,6 +105,11 @@ fn bench(args: &DataBenchArgs) -> Result<()> {
         python.display(),
         script.display(),
         args.repeat
+    );
+    println!(
+        "machine: {} CPUs available, transparent huge pages: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        transparent_huge_pages_mode().unwrap_or_else(|| "unknown".to_string())
     );
     let bench = run_load_bench(
         &args.data_dir,

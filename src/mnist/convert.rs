@@ -48,6 +48,15 @@ pub fn advise_huge_pages<T>(buffer: &mut [MaybeUninit<T>]) {
     }
 }
 
+/// The system's transparent-huge-page mode (`always`, `madvise` or `never`), when known.
+/// With `never` the advice above has no effect and loading is slower.
+pub fn transparent_huge_pages_mode() -> Option<String> {
+    let text = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
+    let start = text.find('[')? + 1;
+    let end = start + text[start..].find(']')?;
+    Some(text[start..end].to_string())
+}
+
 /// An empty vector with room for `len` values, advised for huge pages when large.
 pub fn with_capacity_advised<T>(len: usize) -> Vec<T> {
     let mut buffer = Vec::with_capacity(len);
@@ -76,6 +85,16 @@ mod tests {
         assert_eq!(converted.len(), bytes.len());
         for (&value, &byte) in converted.iter().zip(&bytes) {
             assert_eq!(value.to_bits(), pixel_to_f32(byte).to_bits(), "byte {byte}");
+        }
+    }
+
+    #[test]
+    fn huge_page_mode_is_one_of_the_known_ones() {
+        if let Some(mode) = transparent_huge_pages_mode() {
+            assert!(
+                ["always", "madvise", "never"].contains(&mode.as_str()),
+                "{mode}"
+            );
         }
     }
 
