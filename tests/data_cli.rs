@@ -637,3 +637,49 @@ fn bench_runs_the_real_python_loader() {
             "Rust/Python ratio of the medians: ",
         ));
 }
+
+#[test]
+fn training_on_unpublished_files_warns_with_both_checksums() {
+    let dir = synthetic();
+    let before = snapshot(dir.path());
+    let output = tflayers()
+        .args([
+            "train",
+            "--model",
+            "dense",
+            "--steps",
+            "1",
+            "--batch-size",
+            "5",
+            "--offline",
+        ])
+        .args(["--validation-size", "5", "--data-dir"])
+        .arg(dir.path())
+        .arg("--models-dir")
+        .arg(common::models_dir())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "warning: 4 of the 4 files in {} are not the published MNIST files (training on \
+             them anyway)",
+            dir.path().display()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(
+            "t10k-labels-idx1-ubyte.gz: checksum mismatch: expected the published SHA-256 \
+             ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2 of 10008"
+        ),
+        "{stderr}"
+    );
+    // stdout keeps only the article's lines.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout
+        .lines()
+        .all(|l| l.starts_with("Step ") || l.starts_with("Test accuracy: ")));
+    assert_eq!(snapshot(dir.path()), before);
+}

@@ -201,10 +201,11 @@ fn download_into(
             }
         }
     }
-    stamps.save_if_possible();
     if wanted.is_empty() {
+        stamps.save_if_possible();
         return Ok(outcomes);
     }
+    // Stamps are saved only as files arrive: a download that fails changes nothing.
     let client = build_client(config)?;
     for (spec, replace) in wanted {
         let path = dir.join(spec.name);
@@ -288,7 +289,8 @@ fn fetch(
     if config.mirrors.is_empty() {
         bail!("no mirrors to download {} from", spec.name);
     }
-    let temp = dir.join(format!(".{}.part-{}", spec.name, std::process::id()));
+    remove_stale_parts(dir, spec.name);
+    let temp = dir.join(format!("{}{}", part_prefix(spec.name), std::process::id()));
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     for round in 0..=config.retries {
         if round > 0 {
@@ -319,6 +321,33 @@ fn fetch(
         }
     }
     Err(all_failed(kind, dir, spec, config, &failures))
+}
+
+/// Temporary downloads are named `.NAME.part-PID`.
+fn part_prefix(name: &str) -> String {
+    format!(".{name}.part-")
+}
+
+/// Removes the temporary files that interrupted downloads of `name` left behind: those
+/// whose process is gone (a download still running elsewhere keeps its file).
+fn remove_stale_parts(dir: &Path, name: &str) {
+    let prefix = part_prefix(name);
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some(pid) = file_name
+            .to_str()
+            .and_then(|file| file.strip_prefix(&prefix))
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
 }
 
 /// The final error when no mirror delivered: every attempt, and how to supply the file by
@@ -391,8 +420,8 @@ fn is_timeout(err: &(dyn StdError + 'static)) -> bool {
 fn describe_request_error(err: reqwest::Error, config: &DownloadConfig) -> anyhow::Error {
     if err.is_connect() && is_timeout(&err) {
         anyhow!(err).context(format!(
-            "no connection within the {:.0} s connect timeout",
-            config.connect_timeout.as_secs_f64()
+            "no connection within the {} s connect timeout",
+            seconds(config.connect_timeout)
         ))
     } else if err.is_connect() {
         anyhow!(err).context("cannot connect")
@@ -647,6 +676,24 @@ mod tests {
         );
         assert!(err.contains("copy the files there by hand"), "{err}");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn leftovers_of_dead_downloads_are_removed() {
+        let dir = tempfile::tempdir().unwrap();
+        let name = "t10k-labels-idx1-ubyte.gz";
+        // No process has pid 4194305 (above Linux's maximum); ours is alive.
+        let dead = dir.path().join(format!(".{name}.part-4194305"));
+        let alive = dir
+            .path()
+            .join(format!(".{name}.part-{}", std::process::id()));
+        let other = dir.path().join(".other.gz.part-4194305");
+        for path in [&dead, &alive, &other] {
+            fs::write(path, b"partial").unwrap();
+        }
+        remove_stale_parts(dir.path(), name);
+        assert!(!dead.exists());
+        assert!(alive.exists() && other.exists());
     }
 
     #[test]
