@@ -683,3 +683,19 @@ fn training_on_unpublished_files_warns_with_both_checksums() {
         .all(|l| l.starts_with("Step ") || l.starts_with("Test accuracy: ")));
     assert_eq!(snapshot(dir.path()), before);
 }
+
+#[test]
+fn info_shows_the_checksums_even_when_loading_fails() {
+    let dir = synthetic();
+    fs::write(dir.path().join(TRAIN_LABELS_FILE), b"<html>").unwrap();
+    tflayers()
+        .args(["data", "info", "--validation-size", "5", "--data-dir"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "train-labels-idx1-ubyte.gz  UNREADABLE: {}/train-labels-idx1-ubyte.gz is not a gzip file",
+            dir.path().display()
+        )))
+        .stdout(predicate::str::contains("label  class").not());
+}

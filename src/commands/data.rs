@@ -7,7 +7,7 @@ use crate::mnist::bench::{find_python, find_script, run_load_bench};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
-use crate::report::data_info::{bench_round_line, bench_summary, info_report};
+use crate::report::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
 use crate::report::digits::{digit_grid, write_png};
 
 /// The loading speed the issue asks for: Rust in at most this fraction of Python's time.
@@ -38,10 +38,17 @@ fn info(args: &DataInfoArgs) -> Result<()> {
     for spec in kind.files() {
         files.push((*spec, check_file(dir, spec, &mut stamps)?));
     }
+    // The checksums first: they help most when the files then fail to load.
+    print!(
+        "{} in {}\n\n{}\n",
+        kind.title(),
+        dir.display(),
+        checksum_table(&files)
+    );
     let data = read_data_sets_with(dir, args.validation_size as usize)?;
     // Only after everything loaded: a folder with bad files is left exactly as it was.
     stamps.save_if_possible();
-    print!("{}", info_report(kind, dir, &files, &data));
+    print!("{}", split_tables(kind, &data));
     Ok(())
 }
 

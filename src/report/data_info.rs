@@ -4,8 +4,6 @@
 //! each split (with the class names, which matter for Fashion-MNIST), and the loading
 //! benchmark's medians, ranges and ratio.
 
-use std::path::Path;
-
 use crate::mnist::bench::LoadBench;
 use crate::mnist::catalog::{DatasetKind, FileSpec};
 use crate::mnist::dataset::{DataSet, DataSets, IMAGE_SIDE, NUM_CLASSES};
@@ -96,22 +94,6 @@ pub fn split_tables(kind: DatasetKind, data: &DataSets) -> String {
         ));
     }
     out
-}
-
-/// The whole `data info` report.
-pub fn info_report(
-    kind: DatasetKind,
-    dir: &Path,
-    files: &[(FileSpec, FileStatus)],
-    data: &DataSets,
-) -> String {
-    format!(
-        "{} in {}\n\n{}\n{}",
-        kind.title(),
-        dir.display(),
-        checksum_table(files),
-        split_tables(kind, data)
-    )
 }
 
 /// One line per timed round of the loading benchmark.
