@@ -16,34 +16,6 @@ pub mod rust_side;
 
 use serde::Serialize;
 
-/// Median, smallest and largest of a series of measurements.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Spread {
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-}
-
-impl Spread {
-    /// The spread of `values`; `None` when there are none. The median of an even count is the
-    /// mean of the two middle values.
-    pub fn of(values: &[f64]) -> Option<Self> {
-        let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
-        let n = sorted.len();
-        let median = match n {
-            0 => return None,
-            n if n % 2 == 1 => sorted[n / 2],
-            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        };
-        Some(Self {
-            median,
-            min: sorted[0],
-            max: sorted[n - 1],
-        })
-    }
-}
-
 /// Where one training step's time goes, in seconds per call, each part timed alone.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Breakdown {
@@ -76,15 +48,6 @@ impl Breakdown {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn spread_takes_the_middle_and_the_ends() {
-        assert_eq!(Spread::of(&[]), None);
-        let odd = Spread::of(&[3.0, 1.0, 2.0]).unwrap();
-        assert_eq!((odd.median, odd.min, odd.max), (2.0, 1.0, 3.0));
-        let even = Spread::of(&[4.0, 1.0, 2.0, 10.0]).unwrap();
-        assert_eq!((even.median, even.min, even.max), (3.0, 1.0, 10.0));
-    }
 
     #[test]
     fn breakdown_parts_are_differences_of_calls() {

@@ -14,14 +14,14 @@
 //!    `python/train.py --steps 1` as child processes, taking turns: spawn to the `Step 0`
 //!    line, and peak memory (which the test-set evaluation sets).
 //!
-//! Before the models, MNIST is loaded on both sides, taking turns. With `--reproduce`,
+//! Before the models, MNIST is loaded on both sides, taking turns, with `tflayers data bench`'s
+//! functions (`python/bench_load.py` on the Python side). With `--reproduce`,
 //! `tflayers reproduce` is timed against `python/train.py` run once per model instead.
 //!
 //! The tables go to stdout, progress to stderr, and `--json FILE` gets every sample.
 
 use std::path::Path;
 use std::process::Command;
-use std::time::Instant;
 
 use anyhow::{Context, Result};
 
@@ -33,6 +33,7 @@ use crate::cli::{BenchArgs, LoopArgs};
 use crate::commands::{load_manifest, models_dir};
 use crate::graph::{tensorflow_version, Model};
 use crate::manifest::Manifest;
+use crate::mnist::bench::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::report::atomic::write_atomically;
 use crate::report::bench::{
@@ -102,58 +103,29 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
-/// Loads MNIST `--repeat` times on each side, taking turns, and keeps the Rust side's data.
+/// Loads MNIST `--repeat` times on each side, taking turns (`tflayers data bench`'s
+/// measurement), then once more for the Rust side's runs.
 fn load_data_both(args: &BenchArgs, python: &PythonEnv) -> Result<(LoadBench, DataSets)> {
     let paths = &args.common.paths;
+    let validation_size = paths.validation_size as usize;
     eprintln!("== MNIST load from {}", paths.data_dir.display());
-    let (mut rust, mut py) = (Vec::new(), Vec::new());
-    let mut data = None;
-    for _ in 0..args.repeat {
-        let start = Instant::now();
-        let loaded = read_data_sets_with(&paths.data_dir, paths.validation_size as usize)?;
-        rust.push(start.elapsed().as_secs_f64());
-        data = Some(loaded);
-        py.push(python_load_secs(python, args)?);
-    }
-    let data = data.context("no round loaded the data")?;
-    let secs = Pair::new(rust, py).context("no load was timed")?;
+    let timings = run_load_bench(
+        &paths.data_dir,
+        validation_size,
+        args.repeat as usize,
+        &python.interpreter,
+        &python.root.join(LOAD_SCRIPT),
+        |_, _, _| {},
+    )?;
+    let secs = Pair::new(timings.rust.0, timings.python.0).context("no load was timed")?;
+    let data = read_data_sets_with(&paths.data_dir, validation_size)?;
     Ok((
         LoadBench {
             secs,
-            python_loader: "numpy_dataset.read_data_sets, as python/train.py loads".into(),
+            python_loader: format!("{LOAD_SCRIPT}, as tflayers data bench"),
         },
         data,
     ))
-}
-
-/// Seconds `numpy_dataset.read_data_sets` takes in a fresh Python process, timed there.
-fn python_load_secs(python: &PythonEnv, args: &BenchArgs) -> Result<f64> {
-    let paths = &args.common.paths;
-    let script = "import sys, time\n\
-                  sys.path.insert(0, sys.argv[1])\n\
-                  import numpy_dataset\n\
-                  start = time.perf_counter()\n\
-                  numpy_dataset.read_data_sets(sys.argv[2], validation_size=int(sys.argv[3]))\n\
-                  print(time.perf_counter() - start)\n";
-    let mut command = Command::new(&python.interpreter);
-    command
-        .arg("-c")
-        .arg(script)
-        .arg(python.root.join("python"))
-        .arg(&paths.data_dir)
-        .arg(paths.validation_size.to_string());
-    let what = format!("the Python MNIST load ({})", python.interpreter.display());
-    let run = run_child(&mut command, &what, |_| false).with_context(|| {
-        format!(
-            "the Python side does not run with {}; run `make setup`, or pass --python / set \
-             TFLAYERS_PYTHON",
-            python.interpreter.display()
-        )
-    })?;
-    let line = run.stdout.last().map(String::as_str).unwrap_or_default();
-    line.trim()
-        .parse()
-        .with_context(|| format!("the Python MNIST load printed {line:?}, not its seconds"))
 }
 
 /// Steps, evaluation, breakdown and processes of one model.

@@ -9,7 +9,8 @@ use anyhow::Result;
 use serde::Serialize;
 
 use crate::bench::machine::Machine;
-use crate::bench::{Breakdown, Spread};
+use crate::bench::Breakdown;
+use crate::mnist::bench::Samples;
 
 /// Largest Rust/Python ratio of the per-step time the project aims for, by model: the small
 /// models spend a visible share of a step outside the graph, the conv models almost none.
@@ -39,12 +40,15 @@ pub struct Series {
 impl Series {
     /// `None` when there are no samples.
     pub fn new(samples: Vec<f64>) -> Option<Self> {
-        let spread = Spread::of(&samples)?;
+        if samples.is_empty() {
+            return None;
+        }
+        let stats = Samples(samples);
         Some(Self {
-            samples,
-            median: spread.median,
-            min: spread.min,
-            max: spread.max,
+            median: stats.median(),
+            min: stats.min(),
+            max: stats.max(),
+            samples: stats.0,
         })
     }
 
