@@ -6,7 +6,8 @@
 #   make reproduce    train the five models from Rust, in the article's order
 #   make test         every test: Rust and Python, plus the lint checks
 #   make test-compare Rust against Python on a tiny dataset, five models (part of make test)
-#   make bench        Rust against Python, side by side
+#   make bench        Rust against Python, side by side: training step, evaluation, start-up, memory
+#   make bench-reproduce  `tflayers reproduce` against python/train.py run five times
 #   make bench-data   loading MNIST: Rust against Python (NumPy), side by side
 #
 # GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu.
@@ -101,8 +102,15 @@ test-real: models
 test-compare: models
 	cargo test $(CARGO_FLAGS) --test compare -- --nocapture
 
+# The README's table: every model, Rust and Python taking turns (BENCH_FLAGS adds flags, e.g.
+# --steps 200 --repeat 5 --breakdown --json bench.json).
+BENCH_FLAGS ?=
 bench: build models
-	$(BIN) bench --data-dir $(DATA_DIR)
+	$(BIN) bench --data-dir $(DATA_DIR) $(BENCH_FLAGS)
+
+.PHONY: bench-reproduce
+bench-reproduce: build models
+	$(BIN) bench --reproduce --steps $(STEPS) --data-dir $(DATA_DIR) $(BENCH_FLAGS)
 
 .PHONY: bench-data
 BENCH_REPEAT ?= 11
