@@ -98,7 +98,9 @@ class Worker:
                 f"{self.mnist.train.num_examples} training images"
             )
         start = time.perf_counter()
-        self.sess = tf.compat.v1.Session(graph=tf.Graph(), config=reference.session_config(args))
+        self.sess = tf.compat.v1.Session(
+            graph=tf.Graph(), config=reference.session_config(args, manifest)
+        )
         tf.compat.v1.saved_model.loader.load(self.sess, manifest["tags"], str(model_dir))
         graph = self.sess.graph
         inputs, ops = manifest["inputs"], manifest["ops"]

@@ -59,6 +59,12 @@ def tensor_name(op_name):
     return op_name if ":" in op_name else f"{op_name}:0"
 
 
+def session_defaults(manifest, name):
+    """The session thread counts `name` uses when none are given (`session_defaults`), as a
+    dict with `intra_op_threads` and/or `inter_op_threads`; empty for TensorFlow's choice."""
+    return dict(manifest.get("session_defaults", {}).get(name, {}))
+
+
 def model(manifest, name):
     """The manifest entry of one model, or a ValueError naming the known ones."""
     for entry in manifest["models"]:

@@ -122,18 +122,22 @@ def parse_args(argv=None):
     return args
 
 
-def session_config(args):
-    """The same ConfigProto the Rust side builds: only the thread counts that were given.
+def session_config(args, manifest=None):
+    """The same ConfigProto the Rust side builds: only the thread counts that were given, or
+    else the manifest's `session_defaults` for the model.
 
     With None, TensorFlow 2 would build the config from its eager context (device counts and
     empty GPU options on a CPU host, which change nothing measurable); passing it explicitly
     keeps the two sides' session settings the same by construction.
     """
+    defaults = manifest_lib.session_defaults(manifest, args.model) if manifest else {}
+    intra = args.intra_op_threads or defaults.get("intra_op_threads")
+    inter = args.inter_op_threads or defaults.get("inter_op_threads")
     config = tf.compat.v1.ConfigProto()
-    if args.intra_op_threads is not None:
-        config.intra_op_parallelism_threads = args.intra_op_threads
-    if args.inter_op_threads is not None:
-        config.inter_op_parallelism_threads = args.inter_op_threads
+    if intra is not None:
+        config.intra_op_parallelism_threads = intra
+    if inter is not None:
+        config.inter_op_parallelism_threads = inter
     return config
 
 
@@ -261,7 +265,7 @@ def run(args, manifest, model_dir, metrics):
         }
     )
 
-    with tf.compat.v1.Session(graph=tf.Graph(), config=session_config(args)) as sess:
+    with tf.compat.v1.Session(graph=tf.Graph(), config=session_config(args, manifest)) as sess:
         tf.compat.v1.saved_model.loader.load(sess, manifest["tags"], str(model_dir))
         graph = sess.graph
         x_input = graph.get_tensor_by_name(name(inputs["images"]["op"]))

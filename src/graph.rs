@@ -13,7 +13,7 @@ use tensorflow::{
     Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status, Tensor,
 };
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 
@@ -147,6 +147,20 @@ impl Model {
             "{} not found; run `make models` to export the article's models",
             dir.join(SAVED_MODEL_FILE).display()
         );
+        // Thread counts not given on the command line come from the manifest's measured
+        // defaults for this model; python/train.py applies the same ones.
+        let threads = manifest.session_threads(
+            dir,
+            ThreadCounts {
+                intra_op_threads: config.intra_op_threads,
+                inter_op_threads: config.inter_op_threads,
+            },
+        );
+        let config = SessionConfig {
+            intra_op_threads: threads.intra_op_threads,
+            inter_op_threads: threads.inter_op_threads,
+            ..config.clone()
+        };
         let mut options = SessionOptions::new();
         options
             .set_config(&config.to_proto())

@@ -4,6 +4,7 @@
 //! The file is committed; `python/export.py` checks every name in it against the graphs it
 //! writes, and [`Manifest::load`] checks that it lists what the Rust side needs.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -99,6 +100,19 @@ pub struct Manifest {
     pub dir: PathBuf,
     /// TensorBoard summary ops.
     pub summaries: Summaries,
+    /// Per model, the session thread counts used when the command line gives none (chosen by
+    /// measurement: `tflayers bench`); a model not listed gets TensorFlow's choice.
+    #[serde(default)]
+    pub session_defaults: BTreeMap<String, ThreadCounts>,
+}
+
+/// Thread counts of a TensorFlow session (`ConfigProto`); `None` leaves TensorFlow's choice.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+pub struct ThreadCounts {
+    #[serde(default)]
+    pub intra_op_threads: Option<u32>,
+    #[serde(default)]
+    pub inter_op_threads: Option<u32>,
 }
 
 impl Manifest {
@@ -137,6 +151,23 @@ impl Manifest {
         }
     }
 
+    /// The thread counts a session for the SavedModel in `dir` uses: those `given` on the
+    /// command line, else the manifest's defaults for that model (when `dir` is one of the
+    /// manifest's model folders).
+    pub fn session_threads(&self, dir: &Path, given: ThreadCounts) -> ThreadCounts {
+        let defaults = self
+            .models
+            .iter()
+            .find(|m| self.model_dir(&m.name) == dir)
+            .and_then(|m| self.session_defaults.get(&m.name))
+            .copied()
+            .unwrap_or_default();
+        ThreadCounts {
+            intra_op_threads: given.intra_op_threads.or(defaults.intra_op_threads),
+            inter_op_threads: given.inter_op_threads.or(defaults.inter_op_threads),
+        }
+    }
+
     /// The exported SavedModel folder of `name`.
     pub fn model_dir(&self, name: &str) -> PathBuf {
         self.dir.join(name)
@@ -149,6 +180,38 @@ mod tests {
 
     fn committed() -> Manifest {
         Manifest::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("models")).unwrap()
+    }
+
+    #[test]
+    fn thread_counts_come_from_the_command_line_else_the_models_defaults() {
+        let m = committed();
+        let none = ThreadCounts::default();
+        let one = ThreadCounts {
+            intra_op_threads: Some(1),
+            inter_op_threads: Some(1),
+        };
+        // dense is tiny: one thread of each kind is the fastest (see README, Performance).
+        assert_eq!(m.session_threads(&m.model_dir("dense"), none), one);
+        let inter_one = ThreadCounts {
+            intra_op_threads: None,
+            inter_op_threads: Some(1),
+        };
+        for name in ["hidden", "conv1", "conv2", "dropout"] {
+            assert_eq!(m.session_threads(&m.model_dir(name), none), inter_one);
+        }
+        let given = ThreadCounts {
+            intra_op_threads: Some(2),
+            inter_op_threads: None,
+        };
+        assert_eq!(
+            m.session_threads(&m.model_dir("dense"), given),
+            ThreadCounts {
+                intra_op_threads: Some(2),
+                inter_op_threads: Some(1)
+            }
+        );
+        // A folder that is not one of the manifest's models (a trained model) gets none.
+        assert_eq!(m.session_threads(Path::new("/elsewhere/dense"), none), none);
     }
 
     #[test]

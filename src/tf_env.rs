@@ -7,6 +7,13 @@
 //! allocator instead, which returns large blocks when they are freed; the computation and
 //! its results are the same. [`prefer_system_allocator`] sets it unless the user set it.
 //!
+//! **Thread pools.** TensorFlow creates its pool of intra-op threads once per process, sized by
+//! the first session; later sessions share it whatever their own setting. `reproduce` runs
+//! `dense` (one intra-op thread, the fastest for that tiny graph) before the conv models, which
+//! would then run on one core. `TF_OVERRIDE_GLOBAL_THREADPOOL=1` gives each session the pool
+//! its config asks for; [`per_session_thread_pools`] sets it unless the user set it. (The
+//! inter-op pool is shared the same way, so every model has the same inter-op default.)
+//!
 //! **The log level.** libtensorflow logs through Abseil, and its first log line is written by
 //! a static initializer while the library is being loaded, before `main`; the log level it
 //! reads from `TF_CPP_MIN_LOG_LEVEL` at that moment stays fixed, so setting the variable in
@@ -25,6 +32,18 @@ const SYSTEM_ALLOCATOR: &str = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR";
 pub fn prefer_system_allocator() {
     if std::env::var_os(SYSTEM_ALLOCATOR).is_none() {
         std::env::set_var(SYSTEM_ALLOCATOR, "1");
+    }
+}
+
+/// The variable that gives each session its own intra-op thread pool.
+const OWN_THREAD_POOLS: &str = "TF_OVERRIDE_GLOBAL_THREADPOOL";
+
+/// Sets `TF_OVERRIDE_GLOBAL_THREADPOOL=1` unless it is set, so that each model's session gets
+/// the intra-op thread count it asks for even after another model's session in the same
+/// process. Inherited by child processes like the allocator setting.
+pub fn per_session_thread_pools() {
+    if std::env::var_os(OWN_THREAD_POOLS).is_none() {
+        std::env::set_var(OWN_THREAD_POOLS, "1");
     }
 }
 

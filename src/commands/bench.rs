@@ -32,7 +32,7 @@ use crate::bench::rust_side::Stepper;
 use crate::cli::{BenchArgs, LoopArgs};
 use crate::commands::{load_manifest, models_dir};
 use crate::graph::{tensorflow_version, Model};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::bench::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::report::atomic::write_atomically;
@@ -142,6 +142,15 @@ fn bench_model(
         "== {name}: {} round(s) of {} steps on each side",
         args.repeat, common.steps
     );
+    // Both sides apply the manifest's defaults for thread counts not given (Model::load and
+    // python/train.py's session_config); the table shows what they were.
+    let threads = manifest.session_threads(
+        &manifest.model_dir(name),
+        ThreadCounts {
+            intra_op_threads: common.intra_op_threads,
+            inter_op_threads: common.inter_op_threads,
+        },
+    );
     let model = Model::load(
         &manifest.model_dir(name),
         manifest,
@@ -224,6 +233,8 @@ fn bench_model(
         test_accuracy,
         process,
         breakdown,
+        intra_op_threads: threads.intra_op_threads,
+        inter_op_threads: threads.inter_op_threads,
     })
 }
 

@@ -152,6 +152,10 @@ pub struct ModelBench {
     pub test_accuracy: f32,
     pub process: Option<ProcessBench>,
     pub breakdown: Option<BreakdownPair>,
+    /// The session's thread counts on both sides (given, else the manifest's defaults;
+    /// `None`: TensorFlow's choice).
+    pub intra_op_threads: Option<u32>,
+    pub inter_op_threads: Option<u32>,
 }
 
 /// `tflayers reproduce` against `python/train.py` once per model, whole processes.
@@ -276,6 +280,11 @@ impl BenchReport {
                         "DIFFERENT"
                     }
                     .into(),
+                    format!(
+                        "{}/{}",
+                        thread_count(m.intra_op_threads),
+                        thread_count(m.inter_op_threads)
+                    ),
                 ]
             })
             .collect();
@@ -292,7 +301,8 @@ impl BenchReport {
                     "rust/python",
                     "target",
                     "met",
-                    "results"
+                    "results",
+                    "threads"
                 ],
                 &rows
             )
@@ -438,10 +448,10 @@ fn reproduce_table(r: &ReproduceBench, s: &Settings) -> String {
 }
 
 fn settings_line(s: &Settings) -> String {
-    let threads = |n: Option<u32>| n.map_or("TensorFlow's choice".to_string(), |n| n.to_string());
+    let threads = |n: Option<u32>| n.map_or("per model".to_string(), |n| n.to_string());
     format!(
         "batch {}, learning rate {}, seed {}, log every {}, intra-op threads {}, inter-op \
-         threads {}, data {}",
+         threads {} (threads column: intra/inter, auto = TensorFlow's choice), data {}",
         s.batch_size,
         s.learning_rate,
         s.seed,
@@ -450,6 +460,11 @@ fn settings_line(s: &Settings) -> String {
         threads(s.inter_op_threads),
         s.data_dir
     )
+}
+
+/// A session thread count as the tables show it: the number, or `auto` for TensorFlow's.
+fn thread_count(n: Option<u32>) -> String {
+    n.map_or("auto".into(), |n| n.to_string())
 }
 
 fn yes_no(met: bool) -> &'static str {
@@ -564,6 +579,8 @@ mod tests {
                 rust: breakdown(1.0),
                 python: breakdown(2.0),
             }),
+            intra_op_threads: Some(1),
+            inter_op_threads: None,
         };
         let mut conv2 = dense.clone();
         conv2.model = "conv2".into();
@@ -629,7 +646,8 @@ mod tests {
             .unwrap();
         assert_eq!(
             step,
-            "dense  0.450 (0.440-0.470)  0.560 (0.550-0.600)         0.80  <= 0.85  yes  identical"
+            "dense  0.450 (0.440-0.470)  0.560 (0.550-0.600)         0.80  <= 0.85  yes  identical   \
+             1/auto"
         );
         assert!(text.contains("conv2  0.450 (0.440-0.470)"), "{text}");
         assert!(text.contains("0.80     <= 1  yes  DIFFERENT"), "{text}");
