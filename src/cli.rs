@@ -51,7 +51,8 @@ pub enum Command {
     #[command(subcommand)]
     Data(DataCommand),
     /// Time Rust against the article's Python loop on the same SavedModels and batches, taking
-    /// turns, and print medians and ratios (training step, evaluation, start-up, memory).
+    /// turns, and print medians and ratios (training step, evaluation, start-up, memory);
+    /// --steps is the number of steps per round.
     Bench(BenchArgs),
 }
 

@@ -162,6 +162,12 @@ fn bench_model(
     let mut rust = Stepper::new(model, data, common.seed, common.log_every, eval_chunk)?;
     let (mut py, ready) = Worker::start(python, name, common, models_dir)?;
     anyhow::ensure!(
+        ready.tensorflow_version == tensorflow_version(),
+        "the Python side runs TensorFlow {}, this binary links {}; run `make setup`",
+        ready.tensorflow_version,
+        tensorflow_version()
+    );
+    anyhow::ensure!(
         (ready.train, ready.validation, ready.test)
             == (data.train.len(), data.validation.len(), data.test.len()),
         "the Python side split MNIST into {} / {} / {} images, the Rust side into {} / {} / {}",
