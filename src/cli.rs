@@ -5,11 +5,13 @@
 //! settings structs the rest of the program uses.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::SessionConfig;
 use crate::mnist::dataset::VALIDATION_SIZE;
+use crate::remote::{Remote, Target};
 use crate::train::TrainConfig;
 
 /// Where the data comes from unless `--data-dir` or `TFLAYERS_DATA_DIR` says otherwise.
@@ -29,6 +31,8 @@ pub enum Command {
     Train(TrainArgs),
     /// Train the article's five models in order and print a summary table.
     Reproduce(ReproduceArgs),
+    /// Show the TensorFlow build and the devices a session sees (locally or on --target).
+    Devices(DevicesArgs),
 }
 
 /// The article's five models, in its order.
@@ -115,6 +119,14 @@ pub struct LoopArgs {
 
     #[command(flatten)]
     pub paths: PathArgs,
+
+    /// Print the device TensorFlow places each op on (to stderr; with --target the server
+    /// prints it).
+    #[arg(long)]
+    pub log_device_placement: bool,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 impl LoopArgs {
@@ -132,9 +144,54 @@ impl LoopArgs {
         SessionConfig {
             intra_op_threads: self.intra_op_threads,
             inter_op_threads: self.inter_op_threads,
-            log_device_placement: false,
+            log_device_placement: self.log_device_placement,
+            remote: self.remote.remote(),
         }
     }
+}
+
+/// Where the graph runs: in this process, or on a remote TensorFlow server. Every command that
+/// builds a session flattens this, so all of them take `--target`.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// Run the graph on a remote TensorFlow server, grpc://HOST:PORT (start one with
+    /// `python/serve.py --port PORT`) [default: in this process].
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<Target>,
+
+    /// With --target: seconds to wait for a TCP connection to the server before giving up.
+    #[arg(long, default_value_t = 10, requires = "target",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout_secs: u64,
+
+    /// With --target: seconds one TensorFlow run (a step, an evaluation) may take on the
+    /// server; bounds the wait when the server dies mid-run.
+    #[arg(long, default_value_t = 60, requires = "target",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub operation_timeout_secs: u64,
+}
+
+impl RemoteArgs {
+    /// The remote settings, or `None` for an in-process session.
+    pub fn remote(&self) -> Option<Remote> {
+        self.target.clone().map(|target| Remote {
+            target,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            operation_timeout: Duration::from_secs(self.operation_timeout_secs),
+        })
+    }
+
+    /// A session config with TensorFlow's thread defaults, on the chosen server.
+    pub fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            remote: self.remote(),
+            ..SessionConfig::default()
+        }
+    }
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    text.parse()
 }
 
 #[derive(Debug, Clone, Args)]
@@ -151,6 +208,12 @@ pub struct TrainArgs {
 pub struct ReproduceArgs {
     #[command(flatten)]
     pub common: LoopArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DevicesArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 fn positive_f32(text: &str) -> Result<f32, String> {

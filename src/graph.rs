@@ -5,15 +5,19 @@
 //! allocated once at load time; the training loop writes each batch straight into them through
 //! [`Model::batch_buffers`], so a step copies the batch exactly once.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 use tensorflow::{
-    Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status, Tensor,
+    Code, DataType, Graph, ImportGraphDefOptions, Operation, Output, SavedModelBundle, Session,
+    SessionOptions, SessionRunArgs, Status, Tensor,
 };
 
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::proto;
+use crate::remote::{self, Failure, Remote};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 
 /// The file every SavedModel folder has.
@@ -33,6 +37,8 @@ pub struct SessionConfig {
     pub inter_op_threads: Option<u32>,
     /// Log the device each op is placed on (`log_device_placement`).
     pub log_device_placement: bool,
+    /// Run the graph on this remote TensorFlow server instead of in-process (`--target`).
+    pub remote: Option<Remote>,
 }
 
 impl SessionConfig {
@@ -50,8 +56,32 @@ impl SessionConfig {
         if self.log_device_placement {
             push_varint_field(&mut proto, 8, 1);
         }
+        // 11 operation_timeout_in_ms: without it a run against a server that died blocks for
+        // ever; local sessions keep TensorFlow's default (no timeout).
+        if let Some(remote) = &self.remote {
+            let millis = u64::try_from(remote.operation_timeout.as_millis()).unwrap_or(u64::MAX);
+            push_varint_field(&mut proto, 11, millis.max(1));
+        }
         proto
     }
+}
+
+/// Session options for `config`: its `ConfigProto`, and the server's target when remote.
+pub(crate) fn session_options(config: &SessionConfig) -> Result<SessionOptions> {
+    if config.log_device_placement {
+        // TensorFlow prints the placement with printf; stdout keeps only the article's lines.
+        crate::stdio::c_stdout_to_stderr()?;
+    }
+    let mut options = SessionOptions::new();
+    options
+        .set_config(&config.to_proto())
+        .map_err(tf_err("TensorFlow rejected the session config"))?;
+    if let Some(remote) = &config.remote {
+        options
+            .set_target(&remote.target.to_string())
+            .with_context(|| format!("TensorFlow rejected the target {}", remote.target))?;
+    }
+    Ok(options)
 }
 
 fn push_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
@@ -110,6 +140,8 @@ impl Ops {
 pub struct Model {
     dir: PathBuf,
     session: Session,
+    /// The server the session runs on, for error messages; `None` in-process.
+    remote: Option<Remote>,
     ops: Ops,
     images: Tensor<f32>,
     labels: Tensor<f32>,
@@ -132,23 +164,22 @@ impl Model {
             "{} not found; run `make models` to export the article's models",
             dir.join(SAVED_MODEL_FILE).display()
         );
-        let mut options = SessionOptions::new();
-        options
-            .set_config(&config.to_proto())
-            .map_err(tf_err("TensorFlow rejected the session config"))?;
         let mut graph = Graph::new();
-        let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir).map_err(
-            tf_err(format!(
-                "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
-                dir.display(),
-                manifest.tags
-            )),
-        )?;
+        let session = match &config.remote {
+            None => {
+                let options = session_options(config)?;
+                let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir)
+                    .map_err(load_error(dir, manifest))?;
+                bundle.session
+            }
+            Some(remote) => load_remote(dir, manifest, config, remote, &mut graph)?,
+        };
         let ops = Ops::resolve(&graph, manifest, dir)?;
         let batch = batch_size as u64;
         Ok(Self {
             dir: dir.to_path_buf(),
-            session: bundle.session,
+            session,
+            remote: config.remote.clone(),
             ops,
             images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
             labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
@@ -159,10 +190,190 @@ impl Model {
     }
 
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
-        self.session
-            .run(args)
-            .map_err(tf_err(format!("{what} failed in {}", self.dir.display())))
+        self.session.run(args).map_err(|status| match &self.remote {
+            None => anyhow!("{what} failed in {}: {status}", self.dir.display()),
+            Some(remote) => remote_error(remote, what, &self.dir, status),
+        })
     }
+}
+
+fn load_error(dir: &Path, manifest: &Manifest) -> impl FnOnce(Status) -> anyhow::Error {
+    tf_err(format!(
+        "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
+        dir.display(),
+        manifest.tags
+    ))
+}
+
+/// How a remote run failed, in `remote`'s terms.
+pub(crate) fn failure_kind(code: Code) -> Failure {
+    match code {
+        Code::DeadlineExceeded => Failure::Deadline,
+        Code::Unavailable => Failure::Unavailable,
+        _ => Failure::Other,
+    }
+}
+
+/// A failed run on a remote server: what failed, where, TensorFlow's status, and whether the
+/// server is still there.
+fn remote_error(remote: &Remote, what: &str, dir: &Path, status: Status) -> anyhow::Error {
+    let failure = failure_kind(status.code());
+    anyhow!(
+        "{what} failed on the TensorFlow server at {} (model {}): {status}; {}",
+        remote.target,
+        dir.display(),
+        remote::diagnose_failure(remote, failure)
+    )
+}
+
+/// Loads the SavedModel in `dir` into a session on a remote server.
+///
+/// TensorFlow's own loader would run the saver's restore op in the remote session, where it
+/// reads the variables from the server's disk, which may not hold this machine's files. So
+/// the graph is imported from `saved_model.pb` as it is (device names kept, for graphs
+/// exported with `--cluster`), the saved values are read here by a small local graph with the
+/// same `RestoreV2` reads, and the remote session runs the saver's restore op with those values
+/// fed in place of its file reads. The server's variables are then bit-identical to a local
+/// load's, and the server opens no file.
+fn load_remote(
+    dir: &Path,
+    manifest: &Manifest,
+    config: &SessionConfig,
+    remote: &Remote,
+    graph: &mut Graph,
+) -> Result<Session> {
+    // A plain TCP check first: TensorFlow itself would wait for a missing server for minutes.
+    remote::check_reachable(&remote.target, remote.connect_timeout)?;
+    let pb = dir.join(SAVED_MODEL_FILE);
+    let saved_model = fs::read(&pb).with_context(|| format!("cannot read {}", pb.display()))?;
+    let graph_def = proto::saved_model_graph_def(&saved_model, &manifest.tags)
+        .with_context(|| format!("{} is not a usable SavedModel; re-export it", pb.display()))?;
+    graph
+        .import_graph_def(graph_def, &ImportGraphDefOptions::new())
+        .map_err(tf_err(format!(
+            "cannot import the graph of {}",
+            pb.display()
+        )))?;
+    let restore = graph
+        .operation_by_name_required(&manifest.ops.saver_restore)
+        .map_err(|_| {
+            anyhow!(
+                "{} has no op {:?}, which models/manifest.json names; re-export the models \
+                 with `make models`",
+                dir.display(),
+                manifest.ops.saver_restore
+            )
+        })?;
+    let values = read_saved_variables(graph, dir)?;
+
+    let options = session_options(config)?;
+    let session = Session::new(&options, graph).map_err(tf_err(format!(
+        "cannot create a session on the TensorFlow server at {}",
+        remote.target
+    )))?;
+    let mut args = SessionRunArgs::new();
+    for (reader, slot, value) in &values {
+        args.add_feed(reader, *slot, value);
+    }
+    args.add_target(&restore);
+    session
+        .run(&mut args)
+        .map_err(|status| remote_error(remote, "sending the variables", dir, status))?;
+    Ok(session)
+}
+
+fn reader_error(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("cannot build the graph that reads the saved variables: {err}")
+}
+
+/// The values `graph`'s `RestoreV2` ops would read from `dir/variables`, each with the op and
+/// output it replaces. They are read by a local graph holding copies of those ops (the same
+/// tensor names and slices, no device), so a graph pinned to a cluster's jobs reads them too.
+fn read_saved_variables(graph: &Graph, dir: &Path) -> Result<Vec<(Operation, i32, Tensor<f32>)>> {
+    let readers: Vec<Operation> = graph
+        .operation_iter()
+        .filter(|op| op.op_type().is_ok_and(|t| t == "RestoreV2"))
+        .collect();
+    ensure!(
+        !readers.is_empty(),
+        "{} has no RestoreV2 op: its saver cannot restore variables; re-export it with \
+         `make models`",
+        dir.display()
+    );
+    let bad_graph = |what: &str| anyhow!("{}: {what}; re-export it", dir.display());
+    let prefix = dir.join("variables").join("variables");
+    let prefix = prefix.to_string_lossy().into_owned();
+    let mut local = Graph::new();
+    let mut copies = Vec::new();
+    for (i, reader) in readers.iter().enumerate() {
+        let dtypes = reader
+            .get_attr_type_list("dtypes")
+            .map_err(|_| bad_graph("a RestoreV2 op has no dtypes"))?;
+        if let Some(other) = dtypes.iter().find(|&&t| t != DataType::Float) {
+            bail!(
+                "{}: a saved variable is {other:?}; only float32 variables can be sent to a \
+                 remote server",
+                dir.display()
+            );
+        }
+        // RestoreV2's inputs: prefix, tensor_names, shape_and_slices (both constants).
+        let constant = |input: usize| -> Result<Tensor<String>> {
+            let (op, _) = reader.input(input);
+            op.get_attr_tensor::<String>("value")
+                .map_err(|_| bad_graph("a RestoreV2 op reads non-constant tensor names"))
+        };
+        let mut inputs = Vec::new();
+        for (name, value) in [
+            // A fresh tensor each time: cloning a string tensor crashes tensorflow 0.21.
+            ("prefix", Tensor::from(prefix.clone())),
+            ("names", constant(1)?),
+            ("slices", constant(2)?),
+        ] {
+            let mut op = local
+                .new_operation("Const", &format!("read{i}/{name}"))
+                .map_err(reader_error)?;
+            op.set_attr_type("dtype", DataType::String)
+                .map_err(reader_error)?;
+            op.set_attr_tensor("value", value).map_err(reader_error)?;
+            inputs.push(op.finish().map_err(reader_error)?);
+        }
+        let mut op = local
+            .new_operation("RestoreV2", &format!("read{i}/restore"))
+            .map_err(reader_error)?;
+        for input in inputs {
+            op.add_input(Output {
+                operation: input,
+                index: 0,
+            });
+        }
+        op.set_attr_type_list("dtypes", &dtypes)
+            .map_err(reader_error)?;
+        let copy = op.finish().map_err(reader_error)?;
+        copies.push((reader.clone(), copy, dtypes.len()));
+    }
+    let session = Session::new(&SessionOptions::new(), &local)
+        .map_err(tf_err("cannot start a local session to read the variables"))?;
+    let mut args = SessionRunArgs::new();
+    let mut tokens = Vec::new();
+    for (reader, copy, outputs) in &copies {
+        for slot in 0..*outputs as i32 {
+            tokens.push((reader.clone(), slot, args.request_fetch(copy, slot)));
+        }
+    }
+    session.run(&mut args).map_err(tf_err(format!(
+        "cannot read the saved variables of {} (prefix {prefix})",
+        dir.display(),
+    )))?;
+    tokens
+        .into_iter()
+        .map(|(reader, slot, token)| {
+            let value = args.fetch(token).map_err(tf_err(format!(
+                "cannot fetch a saved variable of {}",
+                dir.display()
+            )))?;
+            Ok((reader, slot, value))
+        })
+        .collect()
 }
 
 impl Engine for Model {
@@ -248,6 +459,7 @@ mod tests {
             intra_op_threads: Some(2),
             inter_op_threads: Some(300),
             log_device_placement: true,
+            ..SessionConfig::default()
         };
         // field 2 = 2; field 5 = 300 (varint ac 02); field 8 = 1
         assert_eq!(config.to_proto(), [0x10, 2, 0x28, 0xac, 0x02, 0x40, 1]);

@@ -7,8 +7,12 @@
 
 pub mod cli;
 pub mod commands;
+pub mod devices;
 pub mod graph;
 pub mod manifest;
 pub mod mnist;
+pub mod proto;
+pub mod remote;
 pub mod report;
+pub mod stdio;
 pub mod train;

@@ -12,6 +12,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Train(args) => commands::train::run(args).map(|_| ()),
         Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Devices(args) => commands::devices::run(args),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns validated CLI settings into a run and prints it.
 
+pub mod devices;
 pub mod reproduce;
 pub mod train;
 
