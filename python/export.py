@@ -129,14 +129,24 @@ def check_graph(graph, name, manifest):
     return count
 
 
-def pin_saved_model(path, pinned_graph):
-    """Gives every op of the SavedModel at `path` the device it has in `pinned_graph`.
+def unpinned_copy(graph, saver):
+    """The same graph (ops, names, seeds, saver) without device names; returns (graph, saver).
 
     A graph pinned to a cluster's jobs cannot run in a local session (no soft placement covers
-    a missing job), so the variables are initialised and saved from the unpinned graph (the
-    same ops, names and seeds) and the device names are written into the saved graph after.
+    a job this process lacks), so its variables are initialised and saved from this copy, and
+    `pin_saved_model` writes the device names back into the saved graph.
     """
-    devices = {op.name: op.device for op in pinned_graph.get_operations()}
+    meta_graph = tf.compat.v1.train.export_meta_graph(
+        graph=graph, saver_def=saver.as_saver_def(), clear_devices=True
+    )
+    copy = tf.Graph()
+    with copy.as_default():
+        copy_saver = tf.compat.v1.train.import_meta_graph(meta_graph)
+    return copy, copy_saver
+
+
+def pin_saved_model(path, devices):
+    """Gives every op of the SavedModel at `path` its device in `devices` (name -> device)."""
     model = saved_model_pb2.SavedModel()
     model.ParseFromString(path.read_bytes())
     for meta_graph in model.meta_graphs:
@@ -149,8 +159,12 @@ def pin_saved_model(path, pinned_graph):
 
 def export(name, manifest, out_dir, seed, cluster=None):
     """Writes models/<name>/ atomically: build, check, save to a temp dir, rename."""
-    graph, saver = build_graph(name, manifest, seed)
+    graph, saver = build_graph(name, manifest, seed, cluster)
     count = check_graph(graph, name, manifest)
+    devices = None
+    if cluster is not None:
+        devices = {op.name: op.device for op in graph.get_operations()}
+        graph, saver = unpinned_copy(graph, saver)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
     tmp_parent = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_dir))
@@ -163,9 +177,8 @@ def export(name, manifest, out_dir, seed, cluster=None):
                 sess, manifest["tags"], saver=saver, strip_default_attrs=False
             )
             builder.save()
-        if cluster is not None:
-            pinned, _ = build_graph(name, manifest, seed, cluster)
-            pin_saved_model(staging / "saved_model.pb", pinned)
+        if devices is not None:
+            pin_saved_model(staging / "saved_model.pb", devices)
         old = out_dir / f".{name}.old"
         if old.exists():
             shutil.rmtree(old)

@@ -166,7 +166,7 @@ pub struct RemoteArgs {
 
     /// With --target: seconds one TensorFlow run (a step, an evaluation) may take on the
     /// server; bounds the wait when the server dies mid-run.
-    #[arg(long, default_value_t = 60, requires = "target",
+    #[arg(long, default_value_t = 30, requires = "target",
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub operation_timeout_secs: u64,
 }
@@ -249,6 +249,38 @@ mod tests {
         assert_eq!(config.batch_size, 100);
         assert_eq!(config.log_every, 100);
         assert_eq!(args.common.learning_rate, 1e-4);
+    }
+
+    #[test]
+    fn target_timeouts_and_placement_logging_reach_the_session_config() {
+        let cli = Cli::try_parse_from([
+            "tflayers",
+            "train",
+            "--model",
+            "dense",
+            "--target",
+            "grpc://127.0.0.1:2222",
+            "--operation-timeout-secs",
+            "5",
+            "--log-device-placement",
+        ])
+        .unwrap();
+        let Command::Train(args) = cli.command else {
+            panic!("expected train")
+        };
+        let config = args.common.session_config();
+        assert!(config.log_device_placement);
+        let remote = config.remote.unwrap();
+        assert_eq!(remote.target.to_string(), "grpc://127.0.0.1:2222");
+        assert_eq!(remote.operation_timeout, Duration::from_secs(5));
+        assert_eq!(remote.connect_timeout, Duration::from_secs(10));
+
+        let cli = Cli::try_parse_from(["tflayers", "reproduce"]).unwrap();
+        let Command::Reproduce(args) = cli.command else {
+            panic!("expected reproduce")
+        };
+        let config = args.common.session_config();
+        assert!(config.remote.is_none() && !config.log_device_placement);
     }
 
     #[test]

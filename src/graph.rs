@@ -465,4 +465,18 @@ mod tests {
         assert_eq!(config.to_proto(), [0x10, 2, 0x28, 0xac, 0x02, 0x40, 1]);
         assert!(SessionConfig::default().to_proto().is_empty());
     }
+
+    #[test]
+    fn a_remote_config_bounds_every_operation() {
+        let config = SessionConfig {
+            remote: Some(Remote {
+                target: "grpc://127.0.0.1:2222".parse().unwrap(),
+                connect_timeout: std::time::Duration::from_secs(10),
+                operation_timeout: std::time::Duration::from_secs(30),
+            }),
+            ..SessionConfig::default()
+        };
+        // field 11 (operation_timeout_in_ms) = 30000, varint b0 ea 01
+        assert_eq!(config.to_proto(), [0x58, 0xb0, 0xea, 0x01]);
+    }
 }
