@@ -5,6 +5,7 @@
 #   make build        release build of the Rust binary
 #   make reproduce    train the five models from Rust, in the article's order
 #   make test         every test: Rust and Python, plus the lint checks
+#   make test-compare Rust against Python on a tiny dataset, five models (part of make test)
 #   make bench        Rust against Python, side by side
 #
 # GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu; later
@@ -31,11 +32,13 @@ DATA_DIR ?= $(or $(TFLAYERS_DATA_DIR),data/mnist)
 STEPS ?= 1000
 MODELS := dense hidden conv1 conv2 dropout
 BIN := target/release/tflayers
+MODEL_STAMP := models/.exported
 CARGO_FLAGS ?=
 
-.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean
+.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean test-compare
 
-setup: $(TFLIB)/tensorflow.pc
+# Setup ends with the exported models, so plain `cargo test` and `cargo run` work after it.
+setup: $(TFLIB)/tensorflow.pc $(MODEL_STAMP)
 
 # The venv is rebuilt when the pins change; its stamp names the TensorFlow flavour. Both
 # flavours own the same tensorflow/ folder, so switching removes both, then installs one.
@@ -65,7 +68,6 @@ $(TFLIB)/tensorflow.pc: $(VENV)/.installed-$(GPU)
 	@echo "libtensorflow $(TF_VERSION) ready: $$(readlink $(TFLIB)/libtensorflow.so)"
 
 # Exported SavedModels; rebuilt when the layer code, the exporter or the manifest change.
-MODEL_STAMP := models/.exported
 models: $(MODEL_STAMP)
 $(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/manifest.py models/manifest.json
 	$(PY) python/export.py --out models
@@ -96,6 +98,12 @@ test: lint test-rust test-python
 REAL_MNIST ?= $(DATA_DIR)
 test-real: models
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test compare -- --ignored --nocapture --test-threads 1
+
+# Rust against Python (tests/compare.rs, also part of `make test`): the five models on a tiny
+# generated dataset must be identical, and a perturbed Python side must be caught.
+test-compare: models
+	cargo test $(CARGO_FLAGS) --test compare -- --nocapture
 
 bench: build models
 	$(BIN) bench --data-dir $(DATA_DIR)

@@ -99,13 +99,48 @@ def build_graph(name, manifest, seed, cluster=None):
 
         tf.compat.v1.variables_initializer(tf.compat.v1.global_variables(), name=ops["init"])
         saver = tf.compat.v1.train.Saver(name="save")
+        # Last, so that every op above (and so every op seed) is the same with or without them.
+        build_summaries(manifest["summaries"])
     return graph, saver
+
+
+def build_summaries(names):
+    """Adds TF2 summary ops that write TensorBoard scalars; nothing above depends on them.
+
+    The values come in through placeholders (the accuracy and loss the caller has just
+    fetched), so the training and evaluation runs stay exactly as they were: a caller that
+    wants events runs `init` once with `logdir` fed, then `write_train` or `write_test` with
+    `step`, `accuracy` and `loss` fed, then `flush`.
+    """
+    tags = names["tags"]
+    logdir = tf.compat.v1.placeholder_with_default(
+        names["logdir_default"], [], name=names["logdir"]
+    )
+    step = tf.compat.v1.placeholder(tf.int64, [], name=names["step"])
+    accuracy = tf.compat.v1.placeholder(tf.float32, [], name=names["accuracy"])
+    loss = tf.compat.v1.placeholder(tf.float32, [], name=names["loss"])
+    writer = tf.summary.create_file_writer(logdir, name="summary_writer")
+    tf.group(writer.init(), name=names["init"])
+    # The scalars sit outside any name scope, so their tags are exactly the manifest's.
+    with writer.as_default(step=step):
+        train = [
+            tf.summary.scalar(tags["train_accuracy"], accuracy),
+            tf.summary.scalar(tags["train_loss"], loss),
+        ]
+        test = [
+            tf.summary.scalar(tags["test_accuracy"], accuracy),
+            tf.summary.scalar(tags["test_loss"], loss),
+        ]
+    tf.group(*train, name=names["write_train"])
+    tf.group(*test, name=names["write_test"])
+    tf.group(writer.flush(), name=names["flush"])
 
 
 def check_graph(graph, name, manifest):
     """Fails with every manifest name that the graph lacks, and on a wrong parameter count."""
     names = [v["op"] for v in manifest["inputs"].values()]
     names += list(manifest["ops"].values())
+    names += [manifest["summaries"][k] for k in manifest_lib.SUMMARY_OPS]
     missing = []
     for op_name in names:
         try:

@@ -23,6 +23,18 @@ REQUIRED_OPS = (
     "saver_save",
     "saver_restore",
 )
+# TensorBoard: the op names under "summaries" (its "tags" are the scalar tags they write).
+SUMMARY_OPS = (
+    "logdir",
+    "step",
+    "accuracy",
+    "loss",
+    "init",
+    "write_train",
+    "write_test",
+    "flush",
+)
+SUMMARY_TAGS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss")
 
 
 def load(path=MANIFEST_PATH):
@@ -31,6 +43,9 @@ def load(path=MANIFEST_PATH):
         manifest = json.load(f)
     missing = [k for k in REQUIRED_INPUTS if k not in manifest["inputs"]]
     missing += [k for k in REQUIRED_OPS if k not in manifest["ops"]]
+    summaries = manifest.get("summaries", {})
+    missing += [f"summaries.{k}" for k in (*SUMMARY_OPS, "logdir_default") if k not in summaries]
+    missing += [f"summaries.tags.{k}" for k in SUMMARY_TAGS if k not in summaries.get("tags", {})]
     if missing:
         raise ValueError(f"{path}: missing entries {missing}")
     names = [m["name"] for m in manifest["models"]]

@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::SessionConfig;
 use crate::mnist::dataset::VALIDATION_SIZE;
@@ -31,6 +31,16 @@ pub enum Command {
     Train(TrainArgs),
     /// Train the article's five models in order and print a summary table.
     Reproduce(ReproduceArgs),
+    /// Run a model from Rust and with the article's Python loop (python/train.py) on the same
+    /// SavedModel, and check that both compute the same values.
+    Compare(CompareArgs),
+    /// Measure a trained model (`train --save`) on MNIST: accuracy, per-class precision and
+    /// recall, confusion matrix.
+    Evaluate(EvaluateArgs),
+    /// Classify images of handwritten digits (PNG or JPEG) with a trained model.
+    Predict(PredictArgs),
+    /// Plot training curves (accuracy and loss against step) from metrics files.
+    Plot(PlotArgs),
     /// Show the TensorFlow build and the devices a session sees (locally or on --target).
     Devices(DevicesArgs),
 }
@@ -202,12 +212,228 @@ pub struct TrainArgs {
 
     #[command(flatten)]
     pub common: LoopArgs,
+
+    #[command(flatten)]
+    pub persist: PersistArgs,
+    /// Write the run's settings, logged steps and final figures to FILE: JSON Lines if it
+    /// ends in .jsonl, CSV if .csv (repeat the flag for both). The file is FILE.partial until
+    /// the run completes.
+    #[arg(long, value_name = "FILE", value_parser = metrics_path)]
+    pub metrics: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct ReproduceArgs {
     #[command(flatten)]
     pub common: LoopArgs,
+
+    /// Write a report into DIR: summary.md and summary.json, each model's metrics and
+    /// training curves, and a figure of the test accuracies beside the article's.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+}
+
+/// Outputs around a training run; none of them changes stdout.
+#[derive(Debug, Clone, Args)]
+pub struct OutputArgs {
+    /// Write TensorBoard event files (train batch accuracy and loss at each logged step, test
+    /// accuracy and loss at the end) into DIR/<model>/.
+    #[arg(long, value_name = "DIR")]
+    pub tensorboard: Option<PathBuf>,
+
+    /// No progress bar and no notes about written files on stderr (the bar is only drawn
+    /// when stderr is a terminal).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlotArgs {
+    /// Metrics files (.jsonl or .csv) from `--metrics` or `python/train.py --metrics`; a run
+    /// still training (FILE.partial) is plotted up to its last logged step.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+
+    /// The figure to write: PNG if it ends in .png, SVG if .svg.
+    #[arg(long, value_name = "FILE", value_parser = figure_path)]
+    pub out: PathBuf,
+
+    /// Figure width in pixels.
+    #[arg(long, default_value_t = 1200, value_parser = clap::value_parser!(u32).range(300..=10_000))]
+    pub width: u32,
+
+    /// Figure height in pixels.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(200..=10_000))]
+    pub height: u32,
+
+    /// Figure title [default: names the model, or says the figure compares models].
+    #[arg(long)]
+    pub title: Option<String>,
+}
+
+fn metrics_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::report::metrics::Format::from_path(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
+}
+
+fn figure_path(text: &str) -> Result<PathBuf, String> {
+    let path = PathBuf::from(text);
+    crate::report::plot::ImageKind::from_path(&path)
+        .map(|_| path)
+        .map_err(|e| e.to_string())
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompareArgs {
+    /// Which of the article's models to compare.
+    #[arg(
+        long,
+        value_enum,
+        required_unless_present = "all",
+        conflicts_with = "all"
+    )]
+    pub model: Option<ModelName>,
+
+    /// Compare the five models in the article's order.
+    #[arg(long)]
+    pub all: bool,
+
+    /// Largest accepted difference between a Rust and a Python value; 0 demands equal
+    /// float32 values and identical printed lines.
+    #[arg(long, default_value_t = 0.0, value_parser = non_negative_f64, allow_negative_numbers = true)]
+    pub tolerance: f64,
+
+    /// Write compare.md, compare.json and a compare-<model>.png plot into this folder.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+
+    /// The Python interpreter that runs python/train.py [default: the project's
+    /// .venv/bin/python].
+    #[arg(long, env = "TFLAYERS_PYTHON")]
+    pub python: Option<PathBuf>,
+
+    /// Testing aid: a different batch-order seed for the Python side only, to watch compare
+    /// catch a divergence.
+    #[arg(long, hide = true)]
+    pub python_seed: Option<u32>,
+
+    #[command(flatten)]
+    pub common: LoopArgs,
+}
+
+fn non_negative_f64(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("must be a non-negative finite number, got {text}"))
+    }
+}
+
+/// Checkpoints, resuming and keeping the trained model (`train` only).
+#[derive(Debug, Clone, Args)]
+#[command(group(ArgGroup::new("checkpoint_target").args(["checkpoint_dir", "resume"])))]
+pub struct PersistArgs {
+    /// Write checkpoints (all variables, the step, the batch order) into DIR: every
+    /// --checkpoint-every steps, on Ctrl-C and when the run ends. DIR must not hold another
+    /// run's checkpoints.
+    #[arg(long, value_name = "DIR")]
+    pub checkpoint_dir: Option<PathBuf>,
+
+    /// Also checkpoint every N steps (needs --checkpoint-dir or --resume).
+    #[arg(long, value_name = "N", requires = "checkpoint_target",
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub checkpoint_every: Option<u64>,
+
+    /// Continue the run checkpointed in DIR (its latest checkpoint, or DIR/ckpt-N itself) up
+    /// to --steps, checkpointing into DIR. Pass the first run's --model, --batch-size,
+    /// --learning-rate, --seed and data.
+    #[arg(long, value_name = "DIR")]
+    pub resume: Option<PathBuf>,
+
+    /// When the run completes, write the trained model into DIR as a SavedModel (for
+    /// `evaluate`, `predict` and Python's loader). DIR must be new or empty.
+    #[arg(long, value_name = "DIR")]
+    pub save: Option<PathBuf>,
+
+    /// Let --save replace an existing model folder (only once the run has succeeded).
+    #[arg(long, requires = "save")]
+    pub overwrite: bool,
+}
+
+/// Which MNIST split `evaluate` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Split {
+    /// The 10,000 test images.
+    Test,
+    /// The first --validation-size training images.
+    Validation,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EvaluateArgs {
+    /// A trained model folder written by `tflayers train --save`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+
+    /// The split to evaluate.
+    #[arg(long, value_enum, default_value_t = Split::Test)]
+    pub split: Split,
+
+    /// Also draw the confusion matrix as a PNG heat map into FILE.
+    #[arg(long, value_name = "FILE")]
+    pub confusion_png: Option<PathBuf>,
+
+    /// Also write one CSV line per image into FILE: index, label, predicted digit, its
+    /// probability.
+    #[arg(long, value_name = "FILE")]
+    pub predictions: Option<PathBuf>,
+
+    /// Images per TensorFlow run.
+    #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub eval_batch_size: u64,
+
+    #[command(flatten)]
+    pub paths: PathArgs,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PredictArgs {
+    /// A trained model folder written by `tflayers train --save`.
+    #[arg(long, value_name = "DIR")]
+    pub model_dir: PathBuf,
+
+    /// PNG or JPEG images, one digit each, any size; dark on light or light on dark.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<PathBuf>,
+
+    /// Print one JSON document instead of text.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Also write each image as the network sees it (28x28 PNG) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub save_inputs: Option<PathBuf>,
+
+    /// Folder holding manifest.json [default: ./models, else the project's models folder].
+    #[arg(long, env = "TFLAYERS_MODELS_DIR")]
+    pub models_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -292,6 +518,7 @@ mod tests {
             ("--learning-rate", "nan"),
             ("--log-every", "0"),
             ("--model", "lenet"),
+            ("--metrics", "run.json"),
         ] {
             let mut argv = vec!["tflayers", "train"];
             if flag != "--model" {
@@ -301,5 +528,29 @@ mod tests {
             let err = Cli::try_parse_from(&argv).unwrap_err().to_string();
             assert!(err.contains(flag), "{flag} {value}: {err}");
         }
+    }
+
+    #[test]
+    fn plot_checks_the_figure_format_and_size() {
+        for (args, flag) in [
+            (vec!["a.jsonl", "--out", "a.jpg"], "--out"),
+            (
+                vec!["a.jsonl", "--out", "a.png", "--width", "10"],
+                "--width",
+            ),
+            (vec!["--out", "a.png"], "<RUN>"),
+        ] {
+            let mut argv = vec!["tflayers", "plot"];
+            argv.extend(args);
+            let err = Cli::try_parse_from(&argv).unwrap_err().to_string();
+            assert!(err.contains(flag), "{argv:?}: {err}");
+        }
+        let cli = Cli::try_parse_from(["tflayers", "plot", "a.csv", "b.jsonl", "--out", "x.svg"])
+            .unwrap();
+        let Command::Plot(args) = cli.command else {
+            panic!("expected plot")
+        };
+        assert_eq!(args.runs.len(), 2);
+        assert_eq!((args.width, args.height), (1200, 500));
     }
 }

@@ -5,19 +5,18 @@
 //! allocated once at load time; the training loop writes each batch straight into them through
 //! [`Model::batch_buffers`], so a step copies the batch exactly once.
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, bail, ensure, Context, Result};
+use anyhow::{anyhow, ensure, Context, Result};
 use tensorflow::{
-    Code, DataType, Graph, ImportGraphDefOptions, Operation, Output, SavedModelBundle, Session,
-    SessionOptions, SessionRunArgs, Status, Tensor,
+    Code, Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status,
+    Tensor,
 };
 
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
-use crate::proto;
 use crate::remote::{self, Failure, Remote};
+use crate::remote_saver::{self, RemoteSaver};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 
 /// The file every SavedModel folder has.
@@ -43,7 +42,7 @@ pub struct SessionConfig {
 
 impl SessionConfig {
     /// The serialised `tensorflow.ConfigProto` for these settings.
-    fn to_proto(&self) -> Vec<u8> {
+    pub(crate) fn to_proto(&self) -> Vec<u8> {
         // ConfigProto fields: 2 intra_op_parallelism_threads, 5 inter_op_parallelism_threads,
         // 8 log_device_placement; all varints (wire type 0).
         let mut proto = Vec::new();
@@ -111,6 +110,11 @@ struct Ops {
     train_step: Operation,
     accuracy: Operation,
     loss: Operation,
+    logits: Operation,
+    probabilities: Operation,
+    saver_filename: Operation,
+    saver_save: Operation,
+    saver_restore: Operation,
 }
 
 impl Ops {
@@ -132,6 +136,11 @@ impl Ops {
             train_step: op(&manifest.ops.train_step)?,
             accuracy: op(&manifest.ops.accuracy)?,
             loss: op(&manifest.ops.loss)?,
+            logits: op(&manifest.ops.logits)?,
+            probabilities: op(&manifest.ops.probabilities)?,
+            saver_filename: op(&manifest.ops.saver_filename)?,
+            saver_save: op(&manifest.ops.saver_save)?,
+            saver_restore: op(&manifest.ops.saver_restore)?,
         })
     }
 }
@@ -142,12 +151,16 @@ pub struct Model {
     session: Session,
     /// The server the session runs on, for error messages; `None` in-process.
     remote: Option<Remote>,
+    /// With a remote server: the saver ops that keep the variables' files on this machine.
+    remote_saver: Option<RemoteSaver>,
     ops: Ops,
     images: Tensor<f32>,
     labels: Tensor<f32>,
     drop_on: Tensor<bool>,
     drop_off: Tensor<bool>,
     learning_rate: Tensor<f32>,
+    /// Kept for side sessions on the same graph (TensorBoard, src/tensorboard.rs).
+    graph: Graph,
 }
 
 impl Model {
@@ -165,6 +178,7 @@ impl Model {
             dir.join(SAVED_MODEL_FILE).display()
         );
         let mut graph = Graph::new();
+        let mut remote_saver = None;
         let session = match &config.remote {
             None => {
                 let options = session_options(config)?;
@@ -172,7 +186,12 @@ impl Model {
                     .map_err(load_error(dir, manifest))?;
                 bundle.session
             }
-            Some(remote) => load_remote(dir, manifest, config, remote, &mut graph)?,
+            Some(remote) => {
+                let (session, saver) =
+                    remote_saver::load(dir, manifest, config, remote, &mut graph)?;
+                remote_saver = Some(saver);
+                session
+            }
         };
         let ops = Ops::resolve(&graph, manifest, dir)?;
         let batch = batch_size as u64;
@@ -180,13 +199,78 @@ impl Model {
             dir: dir.to_path_buf(),
             session,
             remote: config.remote.clone(),
+            remote_saver,
             ops,
             images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
             labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
             drop_on: Tensor::from(true),
             drop_off: Tensor::from(false),
             learning_rate: Tensor::from(learning_rate),
+            graph,
         })
+    }
+
+    /// Logits and softmax probabilities of `images` ([n, 784]) in one run with dropout off,
+    /// each `n * 10` values, row by row.
+    pub fn predict(&mut self, images: &[f32]) -> Result<Scores> {
+        let n = images.len() / IMAGE_PIXELS;
+        ensure!(
+            n > 0 && images.len() == n * IMAGE_PIXELS,
+            "prediction needs [n, 784] images, got {} values",
+            images.len()
+        );
+        let images = Tensor::new(&[n as u64, IMAGE_PIXELS as u64])
+            .with_values(images)
+            .map_err(tf_err("cannot build the prediction images tensor"))?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &images);
+        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
+        let logits = args.request_fetch(&self.ops.logits, 0);
+        let probabilities = args.request_fetch(&self.ops.probabilities, 0);
+        self.run(&mut args, "prediction")?;
+        let fetch = |args: &mut SessionRunArgs<'_>, token, what: &str| -> Result<Vec<f32>> {
+            let tensor: Tensor<f32> = args
+                .fetch(token)
+                .map_err(tf_err(format!("cannot fetch {what}")))?;
+            ensure!(
+                tensor.len() == n * NUM_CLASSES,
+                "{what} of {} has {} values for {n} images; expected [n, {NUM_CLASSES}]",
+                self.dir.display(),
+                tensor.len()
+            );
+            Ok(tensor.to_vec())
+        };
+        Ok(Scores {
+            logits: fetch(&mut args, logits, "logits")?,
+            probabilities: fetch(&mut args, probabilities, "probabilities")?,
+        })
+    }
+
+    /// Feeds `prefix` to the graph's saver and runs `target` (save or restore).
+    fn run_saver(&self, prefix: &Path, target: &Operation, what: &str) -> Result<()> {
+        let text = prefix.to_str().with_context(|| {
+            format!(
+                "{} is not valid UTF-8, which TensorFlow's saver needs; use another folder",
+                prefix.display()
+            )
+        })?;
+        let filename = Tensor::from(text.to_string());
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.saver_filename, 0, &filename);
+        args.add_target(target);
+        self.session
+            .run(&mut args)
+            .map_err(tf_err(format!("{what} {}", prefix.display())))
+    }
+
+    /// The loaded graph, for a second session that runs ops the training never needs.
+    pub(crate) fn graph(&self) -> &Graph {
+        &self.graph
+    }
+
+    /// The SavedModel folder this model was loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
@@ -216,7 +300,12 @@ pub(crate) fn failure_kind(code: Code) -> Failure {
 
 /// A failed run on a remote server: what failed, where, TensorFlow's status, and whether the
 /// server is still there.
-fn remote_error(remote: &Remote, what: &str, dir: &Path, status: Status) -> anyhow::Error {
+pub(crate) fn remote_error(
+    remote: &Remote,
+    what: &str,
+    dir: &Path,
+    status: Status,
+) -> anyhow::Error {
     let failure = failure_kind(status.code());
     anyhow!(
         "{what} failed on the TensorFlow server at {} (model {}): {status}; {}",
@@ -226,154 +315,11 @@ fn remote_error(remote: &Remote, what: &str, dir: &Path, status: Status) -> anyh
     )
 }
 
-/// Loads the SavedModel in `dir` into a session on a remote server.
-///
-/// TensorFlow's own loader would run the saver's restore op in the remote session, where it
-/// reads the variables from the server's disk, which may not hold this machine's files. So
-/// the graph is imported from `saved_model.pb` as it is (device names kept, for graphs
-/// exported with `--cluster`), the saved values are read here by a small local graph with the
-/// same `RestoreV2` reads, and the remote session runs the saver's restore op with those values
-/// fed in place of its file reads. The server's variables are then bit-identical to a local
-/// load's, and the server opens no file.
-fn load_remote(
-    dir: &Path,
-    manifest: &Manifest,
-    config: &SessionConfig,
-    remote: &Remote,
-    graph: &mut Graph,
-) -> Result<Session> {
-    // A plain TCP check first: TensorFlow itself would wait for a missing server for minutes.
-    remote::check_reachable(&remote.target, remote.connect_timeout)?;
-    let pb = dir.join(SAVED_MODEL_FILE);
-    let saved_model = fs::read(&pb).with_context(|| format!("cannot read {}", pb.display()))?;
-    let graph_def = proto::saved_model_graph_def(&saved_model, &manifest.tags)
-        .with_context(|| format!("{} is not a usable SavedModel; re-export it", pb.display()))?;
-    graph
-        .import_graph_def(graph_def, &ImportGraphDefOptions::new())
-        .map_err(tf_err(format!(
-            "cannot import the graph of {}",
-            pb.display()
-        )))?;
-    let restore = graph
-        .operation_by_name_required(&manifest.ops.saver_restore)
-        .map_err(|_| {
-            anyhow!(
-                "{} has no op {:?}, which models/manifest.json names; re-export the models \
-                 with `make models`",
-                dir.display(),
-                manifest.ops.saver_restore
-            )
-        })?;
-    let values = read_saved_variables(graph, dir)?;
-
-    let options = session_options(config)?;
-    let session = Session::new(&options, graph).map_err(tf_err(format!(
-        "cannot create a session on the TensorFlow server at {}",
-        remote.target
-    )))?;
-    let mut args = SessionRunArgs::new();
-    for (reader, slot, value) in &values {
-        args.add_feed(reader, *slot, value);
-    }
-    args.add_target(&restore);
-    session
-        .run(&mut args)
-        .map_err(|status| remote_error(remote, "sending the variables", dir, status))?;
-    Ok(session)
-}
-
-fn reader_error(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("cannot build the graph that reads the saved variables: {err}")
-}
-
-/// The values `graph`'s `RestoreV2` ops would read from `dir/variables`, each with the op and
-/// output it replaces. They are read by a local graph holding copies of those ops (the same
-/// tensor names and slices, no device), so a graph pinned to a cluster's jobs reads them too.
-fn read_saved_variables(graph: &Graph, dir: &Path) -> Result<Vec<(Operation, i32, Tensor<f32>)>> {
-    let readers: Vec<Operation> = graph
-        .operation_iter()
-        .filter(|op| op.op_type().is_ok_and(|t| t == "RestoreV2"))
-        .collect();
-    ensure!(
-        !readers.is_empty(),
-        "{} has no RestoreV2 op: its saver cannot restore variables; re-export it with \
-         `make models`",
-        dir.display()
-    );
-    let bad_graph = |what: &str| anyhow!("{}: {what}; re-export it", dir.display());
-    let prefix = dir.join("variables").join("variables");
-    let prefix = prefix.to_string_lossy().into_owned();
-    let mut local = Graph::new();
-    let mut copies = Vec::new();
-    for (i, reader) in readers.iter().enumerate() {
-        let dtypes = reader
-            .get_attr_type_list("dtypes")
-            .map_err(|_| bad_graph("a RestoreV2 op has no dtypes"))?;
-        if let Some(other) = dtypes.iter().find(|&&t| t != DataType::Float) {
-            bail!(
-                "{}: a saved variable is {other:?}; only float32 variables can be sent to a \
-                 remote server",
-                dir.display()
-            );
-        }
-        // RestoreV2's inputs: prefix, tensor_names, shape_and_slices (both constants).
-        let constant = |input: usize| -> Result<Tensor<String>> {
-            let (op, _) = reader.input(input);
-            op.get_attr_tensor::<String>("value")
-                .map_err(|_| bad_graph("a RestoreV2 op reads non-constant tensor names"))
-        };
-        let mut inputs = Vec::new();
-        for (name, value) in [
-            // A fresh tensor each time: cloning a string tensor crashes tensorflow 0.21.
-            ("prefix", Tensor::from(prefix.clone())),
-            ("names", constant(1)?),
-            ("slices", constant(2)?),
-        ] {
-            let mut op = local
-                .new_operation("Const", &format!("read{i}/{name}"))
-                .map_err(reader_error)?;
-            op.set_attr_type("dtype", DataType::String)
-                .map_err(reader_error)?;
-            op.set_attr_tensor("value", value).map_err(reader_error)?;
-            inputs.push(op.finish().map_err(reader_error)?);
-        }
-        let mut op = local
-            .new_operation("RestoreV2", &format!("read{i}/restore"))
-            .map_err(reader_error)?;
-        for input in inputs {
-            op.add_input(Output {
-                operation: input,
-                index: 0,
-            });
-        }
-        op.set_attr_type_list("dtypes", &dtypes)
-            .map_err(reader_error)?;
-        let copy = op.finish().map_err(reader_error)?;
-        copies.push((reader.clone(), copy, dtypes.len()));
-    }
-    let session = Session::new(&SessionOptions::new(), &local)
-        .map_err(tf_err("cannot start a local session to read the variables"))?;
-    let mut args = SessionRunArgs::new();
-    let mut tokens = Vec::new();
-    for (reader, copy, outputs) in &copies {
-        for slot in 0..*outputs as i32 {
-            tokens.push((reader.clone(), slot, args.request_fetch(copy, slot)));
-        }
-    }
-    session.run(&mut args).map_err(tf_err(format!(
-        "cannot read the saved variables of {} (prefix {prefix})",
-        dir.display(),
-    )))?;
-    tokens
-        .into_iter()
-        .map(|(reader, slot, token)| {
-            let value = args.fetch(token).map_err(tf_err(format!(
-                "cannot fetch a saved variable of {}",
-                dir.display()
-            )))?;
-            Ok((reader, slot, value))
-        })
-        .collect()
+/// What [`Model::predict`] returns: `n * 10` values each, one row per image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scores {
+    pub logits: Vec<f32>,
+    pub probabilities: Vec<f32>,
 }
 
 impl Engine for Model {
@@ -436,6 +382,28 @@ impl Engine for Model {
             correct: (f64::from(accuracy) * n as f64).round() as u64,
             total: n as u64,
         })
+    }
+
+    fn save_variables(&mut self, prefix: &Path) -> Result<()> {
+        if let Some(saver) = &self.remote_saver {
+            return saver.save(&self.session, prefix, &self.dir);
+        }
+        self.run_saver(
+            prefix,
+            &self.ops.saver_save,
+            "TensorFlow's saver could not write the variables to",
+        )
+    }
+
+    fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
+        if let Some(saver) = &self.remote_saver {
+            return saver.restore(&self.session, prefix, &self.dir);
+        }
+        self.run_saver(
+            prefix,
+            &self.ops.saver_restore,
+            "TensorFlow could not restore the variables (damaged, or from another model) from",
+        )
     }
 }
 

@@ -13,6 +13,13 @@ pub mod manifest;
 pub mod mnist;
 pub mod proto;
 pub mod remote;
+pub mod remote_saver;
 pub mod report;
 pub mod stdio;
+pub mod tensorboard;
 pub mod train;
+
+pub mod checkpoint;
+pub mod interrupt;
+pub mod preprocess;
+pub mod trained;

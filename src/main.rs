@@ -12,6 +12,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Train(args) => commands::train::run(args).map(|_| ()),
         Command::Reproduce(args) => commands::reproduce::run(args),
+        Command::Compare(args) => commands::compare::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(args),
+        Command::Predict(args) => commands::predict::run(args),
+        Command::Plot(args) => commands::plot::run(args),
         Command::Devices(args) => commands::devices::run(args),
     }
 }
@@ -54,6 +58,11 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
+            // Ctrl-C: the message says how to resume; the status is the shell's 128 + SIGINT.
+            if let Some(stopped) = err.downcast_ref::<tflayers::interrupt::Interrupted>() {
+                eprintln!("{stopped}");
+                return ExitCode::from(tflayers::interrupt::EXIT_INTERRUPTED);
+            }
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }

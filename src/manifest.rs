@@ -43,6 +43,32 @@ pub struct Ops {
     pub saver_restore: String,
 }
 
+/// The TensorBoard summary ops every exported graph has (TF2 `tf.summary` ops in graph mode).
+///
+/// Run `init` once with `logdir` fed, then `write_train` or `write_test` with `step` (int64),
+/// `accuracy` and `loss` (float32) fed, then `flush`. None of them touches the model.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Summaries {
+    pub logdir: String,
+    pub step: String,
+    pub accuracy: String,
+    pub loss: String,
+    pub init: String,
+    pub write_train: String,
+    pub write_test: String,
+    pub flush: String,
+    pub tags: SummaryTags,
+}
+
+/// The scalar tags the summary ops write.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SummaryTags {
+    pub train_accuracy: String,
+    pub train_loss: String,
+    pub test_accuracy: String,
+    pub test_loss: String,
+}
+
 /// One of the article's models.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelEntry {
@@ -71,6 +97,8 @@ pub struct Manifest {
     /// The folder the manifest was read from; the SavedModels live beside it.
     #[serde(skip)]
     pub dir: PathBuf,
+    /// TensorBoard summary ops.
+    pub summaries: Summaries,
 }
 
 impl Manifest {
@@ -134,6 +162,9 @@ mod tests {
         assert_eq!(m.ops.train_step, "train_step");
         assert_eq!(m.ops.accuracy, "accuracy");
         assert_eq!(m.model("dense").unwrap().parameters, 7850);
+        assert_eq!(m.summaries.init, "summaries/init");
+        assert_eq!(m.summaries.tags.train_accuracy, "train/batch_accuracy");
+        assert_eq!(m.summaries.tags.test_accuracy, "test/accuracy");
     }
 
     #[test]

@@ -5,11 +5,13 @@
 //! only the `dropout` model uses). After the last step it evaluates the test set. The graph is
 //! behind the [`Engine`] trait, so the loop is tested without TensorFlow.
 
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use anyhow::{ensure, Result};
+use anyhow::{bail, ensure, Result};
 
-use crate::mnist::dataset::{Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::dataset::{BatchState, Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
 
 /// Accuracy and loss of one batch, measured with dropout off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -39,6 +41,21 @@ pub trait Engine {
     fn batch_metrics(&mut self) -> Result<BatchMetrics>;
     /// Accuracy and loss of `images` [n, 784] against one-hot `labels` [n, 10] in one run.
     fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation>;
+    /// Writes every variable (Adam's slots included) to `<prefix>.index` and
+    /// `<prefix>.data-00000-of-00001` through the graph's saver.
+    fn save_variables(&mut self, prefix: &Path) -> Result<()> {
+        bail!(
+            "this engine cannot save its variables to {}",
+            prefix.display()
+        )
+    }
+    /// Loads every variable from files written by [`Engine::save_variables`].
+    fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
+        bail!(
+            "this engine cannot restore its variables from {}",
+            prefix.display()
+        )
+    }
 }
 
 /// Settings of one training run (validated by the CLI).
@@ -100,6 +117,73 @@ pub trait Observer {
     }
 }
 
+/// Writes checkpoints for the loop (see `checkpoint::CheckpointWriter`).
+pub trait Checkpointer {
+    /// Checkpoint every this many steps (besides the end of the run and a stop).
+    fn every(&self) -> Option<u64>;
+    /// Saves the engine's variables and the batch position after `step` trained steps.
+    fn save(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()>;
+}
+
+/// Where a run starts and what may interrupt it; the default is a fresh, unstoppable run.
+#[derive(Default)]
+pub struct RunControl<'a> {
+    /// Steps already trained (the checkpoint's step when resuming).
+    pub start_step: u64,
+    /// The batch position to continue from; `None` starts the batch order afresh.
+    pub batch_state: Option<BatchState>,
+    /// Called every `every()` steps, after the last step and when the run is stopped.
+    pub checkpointer: Option<&'a mut dyn Checkpointer>,
+    /// Checked after each step (set by Ctrl-C): the loop checkpoints and stops.
+    pub stop: Option<&'a AtomicBool>,
+}
+
+/// How [`train_from`] ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Every step was trained and the test set evaluated.
+    Finished(RunResult),
+    /// The stop flag was set; `step` steps are trained (and checkpointed, when a
+    /// checkpointer was given). Nothing was evaluated.
+    Stopped { step: u64 },
+}
+
+/// Several observers as one: each event goes to every observer, in order.
+///
+/// The first error stops the dispatch of that event and is returned, as a single observer's
+/// error would be.
+pub struct Fanout<'a> {
+    observers: Vec<&'a mut dyn Observer>,
+}
+
+impl<'a> Fanout<'a> {
+    pub fn new(observers: Vec<&'a mut dyn Observer>) -> Self {
+        Self { observers }
+    }
+}
+
+impl Observer for Fanout<'_> {
+    fn on_log(&mut self, log: &StepLog) -> Result<()> {
+        self.observers.iter_mut().try_for_each(|o| o.on_log(log))
+    }
+
+    fn on_step(&mut self, done: u64) {
+        self.observers.iter_mut().for_each(|o| o.on_step(done));
+    }
+
+    fn on_evaluate(&mut self, images: u64, chunks: u64) {
+        self.observers
+            .iter_mut()
+            .for_each(|o| o.on_evaluate(images, chunks));
+    }
+
+    fn on_finish(&mut self, result: &RunResult) -> Result<()> {
+        self.observers
+            .iter_mut()
+            .try_for_each(|o| o.on_finish(result))
+    }
+}
+
 /// Trains `engine` on `data.train` as the article does, then evaluates `data.test`.
 pub fn train(
     engine: &mut dyn Engine,
@@ -107,11 +191,37 @@ pub fn train(
     config: &TrainConfig,
     observer: &mut dyn Observer,
 ) -> Result<RunResult> {
+    match train_from(engine, data, config, RunControl::default(), observer)? {
+        Outcome::Finished(result) => Ok(result),
+        Outcome::Stopped { step } => bail!("training stopped after step {step}"),
+    }
+}
+
+/// [`train`], starting from `control.start_step` with `control.batch_state`, checkpointing
+/// through `control.checkpointer` and stopping when `control.stop` is set. From a checkpoint
+/// of step `s`, it prints exactly what an uninterrupted run prints from step `s` on.
+pub fn train_from(
+    engine: &mut dyn Engine,
+    data: &DataSets,
+    config: &TrainConfig,
+    mut control: RunControl<'_>,
+    observer: &mut dyn Observer,
+) -> Result<Outcome> {
     ensure!(config.log_every > 0, "--log-every must be at least 1");
-    let mut batcher = Batcher::new(data.train.len(), config.seed)?;
+    ensure!(
+        control.start_step <= config.steps,
+        "the run starts at step {} but --steps is {}: --steps is the total, so pass at least {}",
+        control.start_step,
+        config.steps,
+        control.start_step
+    );
+    let mut batcher = match control.batch_state.take() {
+        Some(state) => Batcher::from_state(state, data.train.len())?,
+        None => Batcher::new(data.train.len(), config.seed)?,
+    };
     let start = Instant::now();
     let mut logs = Vec::new();
-    for step in 0..config.steps {
+    for step in control.start_step..config.steps {
         let (images, labels) = engine.batch_buffers();
         batcher.next_batch_into(&data.train, images, labels)?;
         if step % config.log_every == 0 {
@@ -127,6 +237,17 @@ pub fn train(
         }
         engine.train_batch(true)?;
         observer.on_step(step + 1);
+        let done = step + 1;
+        let stop = control.stop.is_some_and(|flag| flag.load(Ordering::SeqCst));
+        if let Some(checkpointer) = control.checkpointer.as_deref_mut() {
+            let due = checkpointer.every().is_some_and(|every| done % every == 0);
+            if due || stop || done == config.steps {
+                checkpointer.save(engine, done, &batcher.state())?;
+            }
+        }
+        if stop {
+            return Ok(Outcome::Stopped { step: done });
+        }
     }
     let train_secs = start.elapsed().as_secs_f64();
     let eval_start = Instant::now();
@@ -144,7 +265,7 @@ pub fn train(
         eval_secs: eval_start.elapsed().as_secs_f64(),
     };
     observer.on_finish(&result)?;
-    Ok(result)
+    Ok(Outcome::Finished(result))
 }
 
 /// Evaluates a whole split, in one run or in chunks of `chunk` images.
@@ -179,4 +300,210 @@ pub fn evaluate(
         correct,
         total,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records which examples each trained batch held (by their first pixel).
+    struct Recorder {
+        images: Vec<f32>,
+        labels: Vec<f32>,
+        trained: Vec<Vec<u32>>,
+    }
+
+    impl Recorder {
+        fn new(batch: usize) -> Self {
+            Self {
+                images: vec![0.0; batch * IMAGE_PIXELS],
+                labels: vec![0.0; batch * NUM_CLASSES],
+                trained: Vec::new(),
+            }
+        }
+    }
+
+    impl Engine for Recorder {
+        fn batch_buffers(&mut self) -> (&mut [f32], &mut [f32]) {
+            (&mut self.images, &mut self.labels)
+        }
+        fn train_batch(&mut self, _dropout: bool) -> Result<()> {
+            let ids = self
+                .images
+                .chunks_exact(IMAGE_PIXELS)
+                .map(|image| (image[0] * 255.0).round() as u32)
+                .collect();
+            self.trained.push(ids);
+            Ok(())
+        }
+        fn batch_metrics(&mut self) -> Result<BatchMetrics> {
+            Ok(BatchMetrics {
+                accuracy: self.images[0],
+                loss: 0.0,
+            })
+        }
+        fn evaluate(&mut self, _images: &[f32], labels: &[f32]) -> Result<Evaluation> {
+            let total = (labels.len() / NUM_CLASSES) as u64;
+            Ok(Evaluation {
+                accuracy: 1.0,
+                loss: 0.0,
+                correct: total,
+                total,
+            })
+        }
+    }
+
+    /// Records checkpoints; sets the stop flag after step `stop_at`.
+    struct Saves<'a> {
+        every: Option<u64>,
+        saved: Vec<(u64, BatchState)>,
+        stop: &'a AtomicBool,
+        stop_at: u64,
+    }
+
+    impl Checkpointer for Saves<'_> {
+        fn every(&self) -> Option<u64> {
+            self.every
+        }
+        fn save(&mut self, _e: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
+            self.saved.push((step, batches.clone()));
+            Ok(())
+        }
+    }
+
+    struct StopAt<'a> {
+        flag: &'a AtomicBool,
+        step: u64,
+        logged: Vec<u64>,
+    }
+
+    impl Observer for StopAt<'_> {
+        fn on_log(&mut self, log: &StepLog) -> Result<()> {
+            self.logged.push(log.step);
+            Ok(())
+        }
+        fn on_step(&mut self, done: u64) {
+            if done == self.step {
+                self.flag.store(true, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// 23 examples whose first pixel is their index, so batches can be told apart.
+    fn data() -> DataSets {
+        let pixels: Vec<u8> = (0..23u8)
+            .flat_map(|i| std::iter::once(i).chain(std::iter::repeat_n(0, IMAGE_PIXELS - 1)))
+            .collect();
+        let labels: Vec<u8> = (0..23).map(|i| i % 10).collect();
+        let train = DataSet::from_bytes(&pixels, &labels, "train").unwrap();
+        let test = DataSet::from_bytes(&pixels[..IMAGE_PIXELS], &labels[..1], "test").unwrap();
+        DataSets {
+            validation: test.clone(),
+            train,
+            test,
+        }
+    }
+
+    fn config(steps: u64) -> TrainConfig {
+        TrainConfig {
+            steps,
+            batch_size: 5,
+            seed: 1,
+            log_every: 3,
+            eval_batch_size: None,
+        }
+    }
+
+    #[test]
+    fn checkpoints_every_n_at_the_stop_and_resumes_the_same_batches() {
+        let data = data();
+        let mut full = Recorder::new(5);
+        let never = AtomicBool::new(false);
+        let mut observer = StopAt {
+            flag: &never,
+            step: 0,
+            logged: Vec::new(),
+        };
+        train(&mut full, &data, &config(12), &mut observer).unwrap();
+        let full_logged = observer.logged;
+
+        let flag = AtomicBool::new(false);
+        let mut saves = Saves {
+            every: Some(4),
+            saved: Vec::new(),
+            stop: &flag,
+            stop_at: 7,
+        };
+        let mut first = Recorder::new(5);
+        let mut observer = StopAt {
+            flag: saves.stop,
+            step: saves.stop_at,
+            logged: Vec::new(),
+        };
+        let control = RunControl {
+            checkpointer: Some(&mut saves),
+            stop: Some(&flag),
+            ..RunControl::default()
+        };
+        let outcome = train_from(&mut first, &data, &config(12), control, &mut observer).unwrap();
+        assert_eq!(outcome, Outcome::Stopped { step: 7 });
+        let steps: Vec<u64> = saves.saved.iter().map(|(s, _)| *s).collect();
+        assert_eq!(steps, [4, 7]);
+        assert_eq!(first.trained, full.trained[..7]);
+
+        // Resume from the step-7 checkpoint: the same batches and log lines follow, and the
+        // end of the run is checkpointed.
+        let (step, state) = saves.saved.pop().unwrap();
+        let mut resumed = Recorder::new(5);
+        let mut more = Saves {
+            every: Some(4),
+            saved: Vec::new(),
+            stop: &never,
+            stop_at: 0,
+        };
+        let mut observer2 = StopAt {
+            flag: &never,
+            step: 0,
+            logged: Vec::new(),
+        };
+        let control = RunControl {
+            start_step: step,
+            batch_state: Some(state),
+            checkpointer: Some(&mut more),
+            stop: Some(&never),
+        };
+        let outcome =
+            train_from(&mut resumed, &data, &config(12), control, &mut observer2).unwrap();
+        assert!(matches!(outcome, Outcome::Finished(ref r) if r.steps == 12));
+        assert_eq!(resumed.trained, full.trained[7..]);
+        let steps: Vec<u64> = more.saved.iter().map(|(s, _)| *s).collect();
+        assert_eq!(steps, [8, 12]);
+        let mut logged = observer.logged;
+        logged.extend(observer2.logged);
+        assert_eq!(logged, full_logged);
+    }
+
+    #[test]
+    fn a_start_past_the_total_is_refused() {
+        let control = RunControl {
+            start_step: 13,
+            ..RunControl::default()
+        };
+        let never = AtomicBool::new(false);
+        let mut observer = StopAt {
+            flag: &never,
+            step: 0,
+            logged: Vec::new(),
+        };
+        let err = train_from(
+            &mut Recorder::new(5),
+            &data(),
+            &config(12),
+            control,
+            &mut observer,
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("--steps is the total"), "{err}");
+    }
 }

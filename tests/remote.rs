@@ -263,6 +263,11 @@ fn a_server_that_dies_mid_run_fails_within_a_bound_naming_the_target() {
     // Far more steps than can finish: the run is killed from under it.
     args[4] = "10000000".into();
     args[6] = "1".into();
+    let (checkpoints, saved) = (workdir.path().join("ckpt"), workdir.path().join("model"));
+    args.extend(["--checkpoint-every", "1000000", "--checkpoint-dir"].map(String::from));
+    args.push(checkpoints.display().to_string());
+    args.push("--save".into());
+    args.push(saved.display().to_string());
     let mut child = Guard(
         tflayers()
             .args(&args)
@@ -319,11 +324,15 @@ fn a_server_that_dies_mid_run_fails_within_a_bound_naming_the_target() {
         "stdout: {rest}"
     );
     assert!(!rest.contains("Test accuracy"), "{rest}");
-    assert_eq!(
-        fs::read_dir(workdir.path()).unwrap().count(),
-        0,
-        "files left behind"
-    );
+    // No model, and no checkpoint, finished or half-written.
+    assert!(!saved.exists(), "--save wrote {}", saved.display());
+    let left: Vec<_> = fs::read_dir(workdir.path())
+        .unwrap()
+        .chain(fs::read_dir(&checkpoints).into_iter().flatten())
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path != &checkpoints)
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 /// Runs `train` against `target` in an empty folder; returns the output, the time it took
@@ -481,4 +490,65 @@ fn a_two_task_cluster_runs_a_graph_pinned_with_export_cluster() {
         placement.contains("dense/bias: (VarHandleOp): /job:worker/replica:0/task:1/"),
         "{placement}"
     );
+}
+
+#[test]
+fn checkpoints_and_saved_models_of_a_remote_run_are_written_here() {
+    let _one = one_at_a_time();
+    let data = common::tiny_mnist();
+    let models = common::models_dir();
+    let out = tempfile::tempdir().unwrap();
+    let server = Server::start(&["--port", "0"]);
+    let train_into = |name: &str, extra: &[&str]| -> PathBuf {
+        let dir = out.path().join(name);
+        let mut args = train_args("dense", data.path(), &models);
+        args.extend(["--checkpoint-every", "3", "--checkpoint-dir"].map(String::from));
+        args.push(dir.join("ckpt").display().to_string());
+        args.push("--save".into());
+        args.push(dir.join("model").display().to_string());
+        let output = run(&args, extra);
+        assert!(
+            output.status.success(),
+            "{name}: {}\nserver log:\n{}",
+            text(&output.stderr),
+            server.log()
+        );
+        fs::write(dir.join("stdout.txt"), &output.stdout).unwrap();
+        dir
+    };
+    let local = train_into("local", &[]);
+    let remote = train_into("remote", &["--target", &server.target]);
+    let read = |dir: &Path, file: &str| {
+        fs::read(dir.join(file)).unwrap_or_else(|err| panic!("{}: {err}", dir.join(file).display()))
+    };
+    assert_eq!(read(&remote, "stdout.txt"), read(&local, "stdout.txt"));
+    // TensorFlow's saver ran here, on the values from the server: the same bytes.
+    for file in [
+        "model/variables/variables.index",
+        "model/variables/variables.data-00000-of-00001",
+        "ckpt/ckpt-3/variables.index",
+        "ckpt/ckpt-3/variables.data-00000-of-00001",
+        "ckpt/ckpt-6/variables.data-00000-of-00001",
+    ] {
+        assert!(read(&remote, file) == read(&local, file), "{file} differs");
+    }
+
+    // The saved model evaluates the same on the server as here.
+    let evaluate = |extra: &[&str]| {
+        let output = tflayers()
+            .args(["evaluate", "--validation-size", "100", "--model-dir"])
+            .arg(remote.join("model"))
+            .arg("--data-dir")
+            .arg(data.path())
+            .arg("--models-dir")
+            .arg(&models)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        text(&output.stdout)
+    };
+    let here = evaluate(&[]);
+    assert!(here.contains("Accuracy: "), "{here}");
+    assert_eq!(evaluate(&["--target", &server.target]), here);
 }

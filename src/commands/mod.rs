@@ -1,15 +1,22 @@
 //! One module per subcommand: each turns validated CLI settings into a run and prints it.
 
+pub mod compare;
 pub mod devices;
+pub mod plot;
 pub mod reproduce;
+pub mod run_outputs;
 pub mod train;
+
+pub mod evaluate;
+pub mod persist;
+pub mod predict;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::cli::PathArgs;
+use crate::cli::{LoopArgs, PathArgs};
 use crate::manifest::{Manifest, MANIFEST_FILE};
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 
@@ -44,4 +51,15 @@ pub fn load_data(paths: &PathArgs) -> Result<DataSets> {
         start.elapsed().as_secs_f64()
     );
     Ok(data)
+}
+
+/// The article evaluates the test set in one run; say so on stderr when `--eval-batch-size`
+/// splits it.
+pub fn announce_eval_chunks(common: &LoopArgs) {
+    if let Some(chunk) = common.eval_batch_size {
+        eprintln!(
+            "Evaluating the test set in chunks of {chunk} images (--eval-batch-size), \
+             not in one run as the article does"
+        );
+    }
 }

@@ -2,21 +2,25 @@
 
 use std::io;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::cli::ReproduceArgs;
-use crate::commands::{load_data, load_manifest};
+use crate::commands::run_outputs::{report_metrics_path, Requested, RunOutputs};
+use crate::commands::{announce_eval_chunks, load_data, load_manifest};
 use crate::graph::Model;
 use crate::report::article::ArticlePrinter;
+use crate::report::report_dir::{write_report, ReportRow};
 use crate::report::summary::{summary_table, SummaryRow};
-use crate::train::train;
+use crate::train::{Outcome, RunControl};
 
 pub fn run(args: &ReproduceArgs) -> Result<()> {
     let common = &args.common;
     let manifest = load_manifest(&common.paths)?;
     let data = load_data(&common.paths)?;
     let config = common.train_config();
+    announce_eval_chunks(common);
     let mut results = Vec::new();
+    let mut validations = Vec::new();
     for entry in &manifest.models {
         println!(
             "\n== {}: {} - {} ==",
@@ -29,9 +33,31 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             config.batch_size,
             common.learning_rate,
         )?;
+        let requested = Requested {
+            metrics: args
+                .report
+                .iter()
+                .map(|dir| report_metrics_path(dir, &entry.name))
+                .collect(),
+            tensorboard: args.outputs.tensorboard.clone(),
+            quiet: args.outputs.quiet,
+        };
+        let mut outputs = RunOutputs::start(&entry.name, &model, &manifest, common, &requested)?;
         let mut printer = ArticlePrinter::new(io::stdout().lock());
-        let result = train(&mut model, &data, &config, &mut printer)
+        let outcome = outputs
+            .train(
+                &mut model,
+                &data,
+                &config,
+                RunControl::default(),
+                &mut printer,
+            )
             .with_context(|| format!("training {} failed", entry.name))?;
+        // Without a stop flag the loop always runs to the end.
+        let Outcome::Finished(result) = outcome else {
+            bail!("training {} stopped before its last step", entry.name)
+        };
+        validations.push(outputs.finish(&mut model, &data, &config, &result)?);
         results.push(result);
     }
     let rows: Vec<SummaryRow<'_>> = manifest
@@ -41,5 +67,23 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
         .map(|(model, result)| SummaryRow { model, result })
         .collect();
     println!("\n{}", summary_table(&rows).trim_end());
+    if let Some(dir) = &args.report {
+        let rows: Vec<ReportRow<'_>> = manifest
+            .models
+            .iter()
+            .zip(&results)
+            .zip(validations)
+            .map(|((model, result), validation)| ReportRow {
+                model,
+                result,
+                validation,
+                metrics: report_metrics_path(dir, &model.name),
+            })
+            .collect();
+        let summary = write_report(dir, &rows)?;
+        if !args.outputs.quiet {
+            eprintln!("Report written to {}", summary.display());
+        }
+    }
     Ok(())
 }

@@ -1,5 +1,17 @@
 //! What the program prints and writes about runs: the article's lines, summary tables.
 
 pub mod article;
+pub mod atomic;
+pub mod compare;
+pub mod compare_plot;
+pub mod confusion;
+pub mod font;
 pub mod format;
+pub mod heatmap;
+pub mod metrics;
+pub mod metrics_read;
+pub mod plot;
+pub mod progress;
+pub mod report_dir;
+pub mod runs;
 pub mod summary;

@@ -1,0 +1,90 @@
+//! `tflayers evaluate`: a trained model on a MNIST split: accuracy, per-class precision and
+//! recall, the confusion matrix as text and, on request, as a PNG heat map and a CSV of
+//! per-image predictions.
+
+use std::fmt::Write as _;
+
+use anyhow::{ensure, Context, Result};
+
+use crate::checkpoint::write_atomically;
+use crate::cli::{EvaluateArgs, Split};
+use crate::commands::{load_data, load_manifest};
+use crate::graph::Model;
+use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::report::confusion::{argmax, Confusion};
+use crate::report::format::format_g;
+use crate::report::heatmap;
+use crate::trained;
+
+pub fn run(args: &EvaluateArgs) -> Result<()> {
+    let info = trained::open(&args.model_dir)?;
+    let manifest = load_manifest(&args.paths)?;
+    let data = load_data(&args.paths)?;
+    let (split, split_name) = match args.split {
+        Split::Test => (&data.test, "test"),
+        Split::Validation => (&data.validation, "validation"),
+    };
+    ensure!(
+        !split.is_empty(),
+        "the {split_name} split is empty: pass --validation-size N with N > 0"
+    );
+    let mut model = Model::load(
+        &args.model_dir,
+        &manifest,
+        &args.remote.session_config(),
+        1,
+        1e-4,
+    )
+    .with_context(|| {
+        format!(
+            "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
+                 train --save` with this project's models",
+            args.model_dir.display()
+        )
+    })?;
+    let mut confusion = Confusion::default();
+    let mut csv = String::from("index,label,predicted,probability\n");
+    let chunk = args.eval_batch_size as usize;
+    for start in (0..split.len()).step_by(chunk) {
+        let end = (start + chunk).min(split.len());
+        let scores = model.predict(&split.images()[start * IMAGE_PIXELS..end * IMAGE_PIXELS])?;
+        let rows = scores
+            .logits
+            .chunks_exact(NUM_CLASSES)
+            .zip(scores.probabilities.chunks_exact(NUM_CLASSES));
+        for (i, (logits, probabilities)) in rows.enumerate() {
+            let label = usize::from(split.labels()[start + i]);
+            let predicted = argmax(logits);
+            confusion.add(label, predicted);
+            if args.predictions.is_some() {
+                let _ = writeln!(
+                    csv,
+                    "{},{label},{predicted},{}",
+                    start + i,
+                    probabilities[predicted]
+                );
+            }
+        }
+    }
+    let name = match &info {
+        Some(info) => format!("{} ({} steps)", info.model, info.steps),
+        None => "a model without tflayers.json".to_string(),
+    };
+    println!(
+        "Model {name} from {}, {split_name} split: {} images\n",
+        args.model_dir.display(),
+        split.len()
+    );
+    print!("{}", confusion.to_text());
+    if let Some(path) = &args.confusion_png {
+        let title = format!("ACCURACY {}", format_g(f64::from(confusion.accuracy())));
+        heatmap::write_png(path, &confusion, &title)?;
+        eprintln!("Wrote the confusion heat map to {}", path.display());
+    }
+    if let Some(path) = &args.predictions {
+        write_atomically(path, csv.as_bytes())
+            .with_context(|| format!("--predictions {}: cannot write the file", path.display()))?;
+        eprintln!("Wrote {} predictions to {}", split.len(), path.display());
+    }
+    Ok(())
+}

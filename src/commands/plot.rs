@@ -1,0 +1,29 @@
+//! `tflayers plot`: training curves of one or more runs' metrics files, as PNG or SVG.
+
+use anyhow::Result;
+
+use crate::cli::PlotArgs;
+use crate::report::plot::plot_curves;
+use crate::report::runs::Run;
+
+pub fn run(args: &PlotArgs) -> Result<()> {
+    let runs = args
+        .runs
+        .iter()
+        .map(|path| Run::read(path))
+        .collect::<Result<Vec<_>>>()?;
+    plot_curves(
+        &runs,
+        &args.out,
+        (args.width, args.height),
+        args.title.as_deref(),
+    )?;
+    eprintln!(
+        "Plotted {} run(s) into {} ({}x{})",
+        runs.len(),
+        args.out.display(),
+        args.width,
+        args.height
+    );
+    Ok(())
+}

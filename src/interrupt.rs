@@ -1,0 +1,153 @@
+//! Ctrl-C during `train`: the first press asks the loop to stop after the current step (it
+//! then checkpoints and the program exits with status 130 and a resume hint); a second press
+//! exits at once.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use anyhow::{anyhow, Result};
+
+/// The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
+pub const EXIT_INTERRUPTED: u8 = 130;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+static PRESSES: AtomicU32 = AtomicU32::new(0);
+static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
+
+/// What one more Ctrl-C does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Finish the current step, then stop cleanly.
+    Stop,
+    /// Quit now.
+    Exit,
+}
+
+/// The action for the `presses`-th Ctrl-C (counting from 1).
+pub fn action(presses: u32) -> Action {
+    if presses <= 1 {
+        Action::Stop
+    } else {
+        Action::Exit
+    }
+}
+
+fn on_signal() {
+    let presses = PRESSES.fetch_add(1, Ordering::SeqCst) + 1;
+    match action(presses) {
+        Action::Stop => {
+            STOP.store(true, Ordering::SeqCst);
+            eprintln!(
+                "\nInterrupted: stopping after the current step (press Ctrl-C again to quit at once)"
+            );
+        }
+        Action::Exit => {
+            eprintln!("\nInterrupted twice: quitting now");
+            // `_exit` skips atexit handlers and static destructors, which could wait on
+            // TensorFlow's worker threads that are still running.
+            // SAFETY: `_exit` only ends the process; it touches no Rust state.
+            unsafe { libc::_exit(i32::from(EXIT_INTERRUPTED)) }
+        }
+    }
+}
+
+/// Installs the Ctrl-C handler (once per process) and returns the flag it sets.
+pub fn install() -> Result<&'static AtomicBool> {
+    INSTALLED
+        .get_or_init(|| ctrlc::set_handler(on_signal).map_err(|err| err.to_string()))
+        .as_ref()
+        .map_err(|err| anyhow!("cannot install the Ctrl-C handler: {err}"))?;
+    Ok(&STOP)
+}
+
+/// The error a stopped run ends with: `main` prints it and exits with [`EXIT_INTERRUPTED`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interrupted {
+    pub message: String,
+}
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+/// The command line that resumes a run: `argv` without its `--checkpoint-dir` and `--resume`
+/// flags, plus `--resume dir`, quoted for a POSIX shell.
+pub fn resume_command(argv: &[String], dir: &Path) -> String {
+    let mut kept: Vec<String> = Vec::new();
+    let mut skip_value = false;
+    for arg in argv {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if arg == "--checkpoint-dir" || arg == "--resume" {
+            skip_value = true;
+            continue;
+        }
+        if arg.starts_with("--checkpoint-dir=") || arg.starts_with("--resume=") {
+            continue;
+        }
+        kept.push(arg.clone());
+    }
+    kept.push("--resume".to_string());
+    kept.push(dir.to_string_lossy().into_owned());
+    kept.iter()
+        .map(|arg| shell_quote(arg))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn shell_quote(arg: &str) -> String {
+    let plain = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
+    if plain {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn first_press_stops_second_exits() {
+        assert_eq!(action(1), Action::Stop);
+        assert_eq!(action(2), Action::Exit);
+        assert_eq!(action(3), Action::Exit);
+    }
+
+    #[test]
+    fn resume_command_replaces_the_checkpoint_flags() {
+        let argv: Vec<String> = [
+            "tflayers",
+            "train",
+            "--model",
+            "hidden",
+            "--checkpoint-dir",
+            "runs/a",
+            "--checkpoint-every=50",
+            "--resume=old",
+            "--data-dir",
+            "my data",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        assert_eq!(
+            resume_command(&argv, Path::new("runs/a")),
+            "tflayers train --model hidden --checkpoint-every=50 --data-dir 'my data' \
+             --resume runs/a"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}
