@@ -1,9 +1,10 @@
 //! `--target`: the graph runs on a TensorFlow server (`python/serve.py`) on 127.0.0.1.
 //!
-//! A run against the server prints exactly what the local run prints; a server that dies
-//! mid-run, a refused connection, a silent port and a malformed target each fail with a clear
-//! error, exit status 1 or 2, within a bound, and write nothing. A two-task cluster runs a graph
-//! exported with `--cluster`.
+//! A run against the server prints exactly what the local run prints, and its checkpoints,
+//! resumed runs and saved models are written here, byte-identical to a local run's; a server
+//! that dies mid-run, a refused connection, a silent port and a malformed target each fail with
+//! a clear error, exit status 1 or 2, within a bound, and write nothing. A two-task cluster runs
+//! a graph exported with `--cluster`.
 //!
 //! TensorFlow's server always listens on every interface, so the servers here run with
 //! `tests/support/loopback_only.c` preloaded, which turns that into 127.0.0.1; each test checks
@@ -529,6 +530,27 @@ fn checkpoints_and_saved_models_of_a_remote_run_are_written_here() {
         "ckpt/ckpt-3/variables.index",
         "ckpt/ckpt-3/variables.data-00000-of-00001",
         "ckpt/ckpt-6/variables.data-00000-of-00001",
+    ] {
+        assert!(read(&remote, file) == read(&local, file), "{file} differs");
+    }
+
+    // Resuming through the server continues from the files here, as a local resume does.
+    let resume = |dir: &Path, extra: &[&str]| {
+        let mut args = train_args("dense", data.path(), &models);
+        args[4] = "9".into();
+        args.push("--resume".into());
+        args.push(dir.join("ckpt").display().to_string());
+        let output = run(&args, extra);
+        assert!(output.status.success(), "{}", text(&output.stderr));
+        output.stdout
+    };
+    assert_eq!(
+        resume(&remote, &["--target", &server.target]),
+        resume(&local, &[])
+    );
+    for file in [
+        "ckpt/ckpt-9/variables.data-00000-of-00001",
+        "ckpt/ckpt-9/variables.index",
     ] {
         assert!(read(&remote, file) == read(&local, file), "{file} differs");
     }
