@@ -1,5 +1,6 @@
-//! The only module that imports `tensorflow`: loads an exported SavedModel, resolves the
-//! manifest's ops once, and runs training steps and evaluations in a `Session`.
+//! The main module that imports `tensorflow`: loads an exported SavedModel, resolves the
+//! manifest's ops once, and runs training steps and evaluations in a `Session`, in-process or
+//! on a remote server (`--target`; the remote loading and saving is in `remote_saver.rs`).
 //!
 //! Feed tensors for one batch (`images`: [batch, 784] f32, `labels`: [batch, 10] f32) are
 //! allocated once at load time; the training loop writes each batch straight into them through
