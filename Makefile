@@ -7,6 +7,7 @@
 #   make test         every test: Rust and Python, plus the lint checks
 #   make test-compare Rust against Python on a tiny dataset, five models (part of make test)
 #   make bench        Rust against Python, side by side
+#   make bench-data   loading MNIST: Rust against Python (NumPy), side by side
 #
 # GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu; later
 # commands keep the installed flavour until `make setup GPU=0` switches back.
@@ -96,8 +97,12 @@ test: lint test-rust test-python
 # Tests on the real MNIST files (run by .ci/run when a copy is present): they print that
 # they ran on real data.
 REAL_MNIST ?= $(DATA_DIR)
+# Debian's dataset-fashion-mnist package installs Fashion-MNIST here; its test runs when present.
+REAL_FASHION_MNIST ?= /usr/share/datasets/fashion-mnist
+FASHION_FILTER := $(if $(wildcard $(REAL_FASHION_MNIST)/train-images-idx3-ubyte.gz),,--skip fashion)
 test-real: models
-	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) TFLAYERS_REAL_FASHION_MNIST=$(REAL_FASHION_MNIST) \
+	  cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1 $(FASHION_FILTER)
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test compare -- --ignored --nocapture --test-threads 1
 
 # Rust against Python (tests/compare.rs, also part of `make test`): the five models on a tiny
@@ -107,6 +112,11 @@ test-compare: models
 
 bench: build models
 	$(BIN) bench --data-dir $(DATA_DIR)
+
+.PHONY: bench-data
+BENCH_REPEAT ?= 11
+bench-data: build
+	$(BIN) data bench --data-dir $(DATA_DIR) --repeat $(BENCH_REPEAT)
 
 clean:
 	cargo clean

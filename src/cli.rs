@@ -10,12 +10,18 @@ use std::time::Duration;
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::graph::SessionConfig;
+use crate::mnist::catalog::{DatasetKind, MIRRORS_ENV};
 use crate::mnist::dataset::VALIDATION_SIZE;
+use crate::mnist::download::{
+    DownloadConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES,
+};
 use crate::remote::{Remote, Target};
 use crate::train::TrainConfig;
 
 /// Where the data comes from unless `--data-dir` or `TFLAYERS_DATA_DIR` says otherwise.
 pub const DEFAULT_DATA_DIR: &str = "data/mnist";
+/// The default data folder with `--dataset fashion-mnist`.
+pub const DEFAULT_FASHION_DATA_DIR: &str = "data/fashion-mnist";
 
 /// Reproduces "Building deep learning neural networks using TensorFlow layers" from Rust.
 #[derive(Debug, Parser)]
@@ -41,6 +47,11 @@ pub enum Command {
     Predict(PredictArgs),
     /// Plot training curves (accuracy and loss against step) from metrics files.
     Plot(PlotArgs),
+    /// Download a data set's four files from public mirrors and verify their checksums.
+    Download(DownloadArgs),
+    /// Look at the data: counts and checksums, a picture of the digits, the loading speed.
+    #[command(subcommand)]
+    Data(DataCommand),
     /// Show the TensorFlow build and the devices a session sees (locally or on --target).
     Devices(DevicesArgs),
 }
@@ -76,8 +87,14 @@ impl ModelName {
 /// Where the data and the exported models are.
 #[derive(Debug, Clone, Args)]
 pub struct PathArgs {
-    /// Folder holding the four MNIST .gz files.
-    #[arg(long, env = "TFLAYERS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    /// Folder holding the four MNIST .gz files [default with --dataset fashion-mnist:
+    /// data/fashion-mnist].
+    #[arg(
+        long,
+        env = "TFLAYERS_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR,
+        default_value_if("dataset", "fashion-mnist", DEFAULT_FASHION_DATA_DIR)
+    )]
     pub data_dir: PathBuf,
 
     /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
@@ -88,6 +105,198 @@ pub struct PathArgs {
     /// the project's models folder].
     #[arg(long, env = "TFLAYERS_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
+
+    /// Which data set to train on; missing files are downloaded unless --offline.
+    #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
+    pub dataset: DatasetName,
+
+    /// Never download: fail, saying what to do, when data files are missing.
+    #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub offline: bool,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+/// The data sets `--dataset` accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum DatasetName {
+    /// Handwritten digits (the article's data), in data/mnist by default.
+    #[default]
+    Mnist,
+    /// Zalando's clothing images, same format, in data/fashion-mnist by default.
+    FashionMnist,
+}
+
+impl DatasetName {
+    /// The data set this name stands for.
+    pub fn kind(self) -> DatasetKind {
+        match self {
+            DatasetName::Mnist => DatasetKind::Mnist,
+            DatasetName::FashionMnist => DatasetKind::FashionMnist,
+        }
+    }
+}
+
+/// How files are downloaded (by `download`, and by `train`/`reproduce` when files are
+/// missing).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Download")]
+pub struct NetArgs {
+    /// Mirror base URL replacing the built-in list; repeat the flag (or separate URLs with
+    /// commas) for several, tried in order.
+    #[arg(
+        long = "mirror",
+        value_name = "URL",
+        env = MIRRORS_ENV,
+        value_delimiter = ',',
+        value_parser = mirror_url
+    )]
+    pub mirrors: Vec<String>,
+
+    /// Seconds to wait for a connection to a mirror.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_CONNECT_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
+    pub connect_timeout: f64,
+
+    /// Seconds of silence tolerated while waiting for a mirror's response or its next bytes.
+    #[arg(long, value_name = "SECONDS", default_value_t = DEFAULT_READ_TIMEOUT.as_secs_f64(), value_parser = positive_seconds)]
+    pub read_timeout: f64,
+
+    /// Extra rounds over all mirrors after every mirror failed (with a growing pause).
+    #[arg(long, default_value_t = DEFAULT_RETRIES, value_parser = clap::value_parser!(u32).range(0..=10))]
+    pub retries: u32,
+}
+
+impl NetArgs {
+    /// The download settings for `kind`: its built-in mirrors unless `--mirror` was given.
+    pub fn download_config(&self, kind: DatasetKind) -> DownloadConfig {
+        let mut config = DownloadConfig::for_dataset(kind);
+        if !self.mirrors.is_empty() {
+            config.mirrors = self.mirrors.clone();
+        }
+        config.connect_timeout = std::time::Duration::from_secs_f64(self.connect_timeout);
+        config.read_timeout = std::time::Duration::from_secs_f64(self.read_timeout);
+        config.retries = self.retries;
+        config
+    }
+}
+
+/// Which data set and where it is, for the commands that only look at data.
+#[derive(Debug, Clone, Args)]
+pub struct DataDirArgs {
+    /// Which data set.
+    #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
+    pub dataset: DatasetName,
+
+    /// Folder holding the four .gz files [default with --dataset fashion-mnist:
+    /// data/fashion-mnist].
+    #[arg(
+        long,
+        env = "TFLAYERS_DATA_DIR",
+        default_value = DEFAULT_DATA_DIR,
+        default_value_if("dataset", "fashion-mnist", DEFAULT_FASHION_DATA_DIR)
+    )]
+    pub data_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownloadArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    #[command(flatten)]
+    pub net: NetArgs,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DataCommand {
+    /// Per split: count, shape, label histogram; per file: checksum status.
+    Info(DataInfoArgs),
+    /// Draw some images with their labels into a PNG grid.
+    Show(DataShowArgs),
+    /// Time loading the data in Rust and in Python (NumPy), alternately, and compare.
+    Bench(DataBenchArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataInfoArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
+    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
+    pub validation_size: u64,
+}
+
+/// A split of the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SplitName {
+    /// The training images after the validation ones.
+    Train,
+    /// The first --validation-size training images.
+    Validation,
+    /// The test images.
+    Test,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DataShowArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    /// Which split to draw from.
+    #[arg(long, value_enum, default_value_t = SplitName::Test)]
+    pub split: SplitName,
+
+    /// Which images: `START..END` (END excluded), `START..=END`, or one index.
+    #[arg(long, default_value = "0..32", value_parser = index_range)]
+    pub index: IndexRange,
+
+    /// The PNG file to write.
+    #[arg(long, default_value = "digits.png")]
+    pub out: PathBuf,
+
+    /// Images per row.
+    #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub columns: u32,
+
+    /// Pixels per image pixel.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
+    pub scale: u32,
+
+    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
+    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
+    pub validation_size: u64,
+}
+
+/// Images `start..end` (end excluded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexRange {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// Most images `data show` draws at once.
+pub const MAX_SHOW_IMAGES: usize = 1024;
+
+#[derive(Debug, Clone, Args)]
+pub struct DataBenchArgs {
+    /// Folder holding the four .gz files.
+    #[arg(long, env = "TFLAYERS_DATA_DIR", default_value = DEFAULT_DATA_DIR)]
+    pub data_dir: PathBuf,
+
+    /// Timed loads on each side (after one untimed warm-up each).
+    #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(u64).range(1..=1000))]
+    pub repeat: u64,
+
+    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
+    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
+    pub validation_size: u64,
+
+    /// Python with NumPy that runs python/bench_load.py [default: the project's
+    /// .venv/bin/python].
+    #[arg(long, env = "TFLAYERS_PYTHON")]
+    pub python: Option<PathBuf>,
 }
 
 /// Settings shared by every command that trains.
@@ -451,6 +660,58 @@ fn positive_f32(text: &str) -> Result<f32, String> {
     } else {
         Err(format!("must be a positive finite number, got {text}"))
     }
+}
+
+fn positive_seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if value.is_finite() && value > 0.0 && value <= 3600.0 {
+        Ok(value)
+    } else {
+        Err(format!("must be between 0 and 3600 seconds, got {text}"))
+    }
+}
+
+fn mirror_url(text: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.starts_with("https://") || text.starts_with("http://") {
+        Ok(text.to_string())
+    } else {
+        Err(format!(
+            "{text:?} is not an http:// or https:// URL (a mirror is the base URL the file \
+             names are appended to)"
+        ))
+    }
+}
+
+fn index_range(text: &str) -> Result<IndexRange, String> {
+    let number = |part: &str| -> Result<usize, String> {
+        part.trim()
+            .parse()
+            .map_err(|_| format!("{part:?} is not an image index (a whole number from 0)"))
+    };
+    let (start, end) = if let Some((start, end)) = text.split_once("..=") {
+        let end = number(end)?;
+        (number(start)?, end.checked_add(1).ok_or("index too large")?)
+    } else if let Some((start, end)) = text.split_once("..") {
+        (number(start)?, number(end)?)
+    } else {
+        let index = number(text)?;
+        (index, index.checked_add(1).ok_or("index too large")?)
+    };
+    if start >= end {
+        return Err(format!(
+            "{text:?} selects no images: START must be below END"
+        ));
+    }
+    if end - start > MAX_SHOW_IMAGES {
+        return Err(format!(
+            "{text:?} selects {} images; at most {MAX_SHOW_IMAGES} fit in one picture",
+            end - start
+        ));
+    }
+    Ok(IndexRange { start, end })
 }
 
 #[cfg(test)]

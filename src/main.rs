@@ -16,6 +16,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Evaluate(args) => commands::evaluate::run(args),
         Command::Predict(args) => commands::predict::run(args),
         Command::Plot(args) => commands::plot::run(args),
+        Command::Download(args) => commands::download::run(args),
+        Command::Data(command) => commands::data::run(command),
         Command::Devices(args) => commands::devices::run(args),
     }
 }

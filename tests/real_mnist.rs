@@ -75,3 +75,109 @@ fn dense_reaches_the_articles_accuracy_on_real_mnist() {
         result.test.accuracy
     );
 }
+
+// The data layer on the real files: published checksums, a download from a local mirror
+// serving them, stamps, and Fashion-MNIST from Debian's package.
+
+mod http_server;
+
+use tflayers::mnist::catalog::{DatasetKind, MNIST_FILES};
+use tflayers::mnist::verify::{check_file, FileStatus, Stamps, STAMP_FILE};
+
+fn real_dir(var: &str) -> PathBuf {
+    PathBuf::from(
+        std::env::var_os(var)
+            .unwrap_or_else(|| panic!("set {var} to the folder of the four .gz files")),
+    )
+}
+
+#[test]
+#[ignore = "needs the real MNIST files: make test-real REAL_MNIST=DIR"]
+fn real_mnist_matches_the_published_checksums() {
+    let dir = real_dir("TFLAYERS_REAL_MNIST");
+    // Stamps are only read here, never saved: the copy may be shared and read-only.
+    let mut stamps = Stamps::load(&dir);
+    for spec in &MNIST_FILES {
+        let status = check_file(&dir, spec, &mut stamps).unwrap();
+        assert!(status.is_verified(), "{}: {status:?}", spec.name);
+    }
+    println!(
+        "ran on real data: the SHA-256 of the decompressed bytes of the four MNIST files in {} \
+         match the published values",
+        dir.display()
+    );
+}
+
+#[test]
+#[ignore = "needs the real MNIST files: make test-real REAL_MNIST=DIR"]
+fn real_mnist_downloads_from_a_local_mirror_and_is_stamped() {
+    let dir = real_dir("TFLAYERS_REAL_MNIST");
+    let routes = MNIST_FILES
+        .iter()
+        .map(|spec| {
+            let body = std::fs::read(dir.join(spec.name)).unwrap();
+            (
+                format!("/mirror/{}", spec.name),
+                vec![http_server::Reply::Body(body)],
+            )
+        })
+        .collect();
+    let server = http_server::Server::start(routes);
+    let cache = tempfile::tempdir().unwrap();
+    let target = cache.path().join("mnist");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tflayers"))
+        .args(["download", "--retries", "0", "--data-dir"])
+        .arg(&target)
+        .arg("--mirror")
+        .arg(server.mirror("mirror"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(stdout.matches("SHA-256 verified").count(), 4, "{stdout}");
+    assert!(target.join(STAMP_FILE).is_file());
+    // The stamps now vouch for every file without hashing.
+    let mut stamps = Stamps::load(&target);
+    for spec in &MNIST_FILES {
+        assert_eq!(
+            check_file(&target, spec, &mut stamps).unwrap(),
+            FileStatus::Verified { stamped: true }
+        );
+    }
+    let data = read_data_sets(&target).unwrap();
+    assert_eq!(data.test.labels()[..3], [7, 2, 1]);
+    println!(
+        "ran on real data: downloaded the real MNIST files from a local mirror into {}, \
+         verified and stamped",
+        target.display()
+    );
+}
+
+#[test]
+#[ignore = "needs Fashion-MNIST (Debian's dataset-fashion-mnist): make test-real"]
+fn real_fashion_mnist_matches_its_checksums_and_classes() {
+    let dir = real_dir("TFLAYERS_REAL_FASHION_MNIST");
+    let kind = DatasetKind::FashionMnist;
+    let mut stamps = Stamps::load(&dir);
+    for spec in kind.files() {
+        let status = check_file(&dir, spec, &mut stamps).unwrap();
+        assert!(status.is_verified(), "{}: {status:?}", spec.name);
+    }
+    let data = read_data_sets(&dir).unwrap();
+    assert_eq!((data.train.len(), data.test.len()), (55_000, 10_000));
+    // The first test image is an ankle boot, the second a pullover.
+    let first: Vec<&str> = data.test.labels()[..2]
+        .iter()
+        .map(|&label| kind.class_name(label))
+        .collect();
+    assert_eq!(first, ["Ankle boot", "Pullover"]);
+    println!(
+        "ran on real data: Fashion-MNIST in {} matches its pinned checksums; test images 0 and \
+         1 are {first:?}",
+        dir.display()
+    );
+}

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::{PathArgs, PredictArgs, DEFAULT_DATA_DIR};
-use crate::commands::models_dir;
+use crate::cli::PredictArgs;
+use crate::commands::resolve_models_dir;
 use crate::graph::Model;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
@@ -59,12 +59,7 @@ pub fn top3(probabilities: &[f32]) -> Vec<Ranked> {
 
 pub fn run(args: &PredictArgs) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
-    let paths = PathArgs {
-        data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-        validation_size: 0,
-        models_dir: args.models_dir.clone(),
-    };
-    let manifest = Manifest::load(&models_dir(&paths))?;
+    let manifest = Manifest::load(&resolve_models_dir(args.models_dir.as_deref()))?;
     // Every image is read before TensorFlow starts, so a bad one fails fast.
     let prepared: Vec<Prepared> = args
         .images

@@ -18,15 +18,17 @@
 //! `tests/vectors/next_batch.json` (see `python/make_vectors.py`).
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use flate2::read::GzDecoder;
 use serde::{Deserialize, Serialize};
 
-use super::idx::{parse_images, parse_labels, Images, MAX_LABEL};
+use super::convert::pixels_to_f32;
+use super::idx::{parse_images, parse_labels, Images, GZIP_MAGIC, MAX_LABEL};
 use super::shuffle::NumpyRandomState;
+use super::verify::{check_gzip_signature, Digest, HashingReader};
 
 /// Pixels in one MNIST image (28 x 28).
 pub const IMAGE_PIXELS: usize = 784;
@@ -79,7 +81,7 @@ impl DataSet {
                 labels[index]
             );
         }
-        let images = pixels.iter().map(|&byte| pixel_to_f32(byte)).collect();
+        let images = pixels_to_f32(pixels);
         let mut one_hot = vec![0.0f32; labels.len() * NUM_CLASSES];
         for (row, &label) in one_hot.chunks_exact_mut(NUM_CLASSES).zip(labels) {
             row[usize::from(label)] = 1.0;
@@ -230,7 +232,7 @@ pub fn read_data_sets(dir: &Path) -> Result<DataSets> {
     read_data_sets_with(dir, VALIDATION_SIZE)
 }
 
-/// Opens `path` for decoding, explaining what to do when it is missing.
+/// Opens `path` for decoding, explaining what to do when it is missing or not gzip.
 fn open_gz(path: &Path) -> Result<GzDecoder<BufReader<File>>> {
     let file = File::open(path).map_err(|err| {
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -246,29 +248,66 @@ fn open_gz(path: &Path) -> Result<GzDecoder<BufReader<File>>> {
             anyhow!(err).context(format!("cannot open {}", path.display()))
         }
     })?;
-    Ok(GzDecoder::new(BufReader::with_capacity(1 << 16, file)))
+    let mut reader = BufReader::with_capacity(1 << 16, file);
+    // Look at the first bytes without consuming them, to explain a file that is not gzip
+    // (an uncompressed IDX file, an HTML error page) instead of reporting a decoder error.
+    let start = reader
+        .fill_buf()
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if start.len() < 2 || start[..2] != GZIP_MAGIC {
+        check_gzip_signature(path)?;
+    }
+    Ok(GzDecoder::new(reader))
 }
 
-fn decode_images(path: &Path) -> Result<Images> {
-    parse_images(open_gz(path)?, &path.display().to_string())
+/// Decodes `path` with `parse`, hashing the decompressed bytes on the way when `hash`.
+fn decode<T>(
+    path: &Path,
+    hash: bool,
+    parse: impl FnOnce(&mut dyn Read, &str) -> Result<T>,
+) -> Result<(T, Option<Digest>)> {
+    let name = path.display().to_string();
+    let mut reader = open_gz(path)?;
+    if hash {
+        let mut hashing = HashingReader::new(reader);
+        let value = parse(&mut hashing, &name)?;
+        Ok((value, Some(hashing.finish())))
+    } else {
+        Ok((parse(&mut reader, &name)?, None))
+    }
 }
 
-fn decode_labels(path: &Path) -> Result<Vec<u8>> {
-    parse_labels(open_gz(path)?, &path.display().to_string())
+fn decode_images(path: &Path, hash: bool) -> Result<(Images, Option<Digest>)> {
+    decode(path, hash, |reader, name| parse_images(reader, name))
+}
+
+fn decode_labels(path: &Path, hash: bool) -> Result<(Vec<u8>, Option<Digest>)> {
+    decode(path, hash, |reader, name| parse_labels(reader, name))
 }
 
 /// [`read_data_sets`] with a chosen number of validation examples (taken from the
 /// start of the training files); the training files must hold more than that.
 pub fn read_data_sets_with(dir: &Path, validation_size: usize) -> Result<DataSets> {
+    read_data_sets_hashing(dir, validation_size, [false; 4]).map(|(sets, _)| sets)
+}
+
+/// [`read_data_sets_with`] that also returns the size and SHA-256 of the decompressed
+/// content of the files whose `hash` flag is set, computed while decoding them (no second
+/// pass). Order: train images, train labels, test images, test labels.
+pub fn read_data_sets_hashing(
+    dir: &Path,
+    validation_size: usize,
+    hash: [bool; 4],
+) -> Result<(DataSets, [Option<Digest>; 4])> {
     let path = |file: &str| -> PathBuf { dir.join(file) };
     let (train_images_path, train_labels_path) = (path(TRAIN_IMAGES_FILE), path(TRAIN_LABELS_FILE));
     let (test_images_path, test_labels_path) = (path(TEST_IMAGES_FILE), path(TEST_LABELS_FILE));
     let joined = |name: &Path| anyhow!("the thread decoding {} panicked", name.display());
     let (train_images, train_labels, test_images, test_labels) = std::thread::scope(|scope| {
-        let train_images = scope.spawn(|| decode_images(&train_images_path));
-        let test_images = scope.spawn(|| decode_images(&test_images_path));
-        let test_labels = scope.spawn(|| decode_labels(&test_labels_path));
-        let train_labels = decode_labels(&train_labels_path);
+        let train_images = scope.spawn(|| decode_images(&train_images_path, hash[0]));
+        let test_images = scope.spawn(|| decode_images(&test_images_path, hash[2]));
+        let test_labels = scope.spawn(|| decode_labels(&test_labels_path, hash[3]));
+        let train_labels = decode_labels(&train_labels_path, hash[1]);
         let train_images = train_images
             .join()
             .map_err(|_| joined(&train_images_path))?;
@@ -276,6 +315,9 @@ pub fn read_data_sets_with(dir: &Path, validation_size: usize) -> Result<DataSet
         let test_labels = test_labels.join().map_err(|_| joined(&test_labels_path))?;
         anyhow::Ok((train_images?, train_labels?, test_images?, test_labels?))
     })?;
+    let digests = [train_images.1, train_labels.1, test_images.1, test_labels.1];
+    let (train_images, train_labels) = (train_images.0, train_labels.0);
+    let (test_images, test_labels) = (test_images.0, test_labels.0);
     let name = |path: &Path| path.display().to_string();
     check_pair(
         &train_images,
@@ -289,14 +331,15 @@ pub fn read_data_sets_with(dir: &Path, validation_size: usize) -> Result<DataSet
         &name(&test_images_path),
         &name(&test_labels_path),
     )?;
-    DataSets::split(
+    let sets = DataSets::split(
         &train_images,
         &train_labels,
         &test_images,
         &test_labels,
         validation_size,
     )
-    .with_context(|| format!("cannot split the MNIST data in {}", dir.display()))
+    .with_context(|| format!("cannot split the MNIST data in {}", dir.display()))?;
+    Ok((sets, digests))
 }
 
 /// The saved position of a [`Batcher`]: enough to continue the exact batch sequence.
@@ -982,7 +1025,8 @@ mod tests {
         let err = error(read_data_sets_with(dir.path(), 1));
         assert!(
             err.contains(&format!(
-                "{}: cannot read the IDX label header",
+                "{} is not a gzip file: it starts with 6e 6f 74 20 instead of the gzip \
+                 signature 1f 8b",
                 path.display()
             )),
             "{err}"

@@ -18,6 +18,8 @@ use std::io::{self, Read, Write};
 
 use anyhow::{bail, ensure, Context, Result};
 
+use super::convert::with_capacity_advised;
+
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions (images).
 pub const IMAGES_MAGIC: u32 = 0x0000_0803;
 /// Magic number of an IDX file of unsigned bytes with 1 dimension (labels).
@@ -86,8 +88,12 @@ fn read_header<const N: usize>(
     kind: &str,
 ) -> Result<[u8; N]> {
     let mut header = [0u8; N];
-    let got = read_up_to(reader, &mut header)
-        .with_context(|| format!("{name}: cannot read the IDX {kind} header"))?;
+    let got = read_up_to(reader, &mut header).with_context(|| {
+        format!(
+            "{name}: cannot read the IDX {kind} header; the file is damaged or \
+                 incomplete: download it again"
+        )
+    })?;
     if got == 0 {
         bail!(
             "{name}: is empty: expected an IDX {kind} file starting with a {N}-byte \
@@ -137,20 +143,30 @@ fn magic_hint(found: u32, kind: &str) -> String {
 
 /// Reads exactly `expected` body bytes and checks that nothing follows them.
 fn read_body(reader: &mut impl Read, name: &str, expected: usize, what: &str) -> Result<Vec<u8>> {
-    let mut body = Vec::with_capacity(expected.min(INITIAL_BODY_CAPACITY));
+    // Huge-page advice: the training images are 47 MB of fresh memory (see `convert`).
+    let mut body = with_capacity_advised(expected.min(INITIAL_BODY_CAPACITY));
     reader
         .by_ref()
         .take(expected as u64)
         .read_to_end(&mut body)
-        .with_context(|| format!("{name}: cannot read the {what} after the IDX header"))?;
+        .with_context(|| {
+            format!(
+                "{name}: cannot read the {what} after the IDX header; the file is damaged \
+                 or incomplete: download it again"
+            )
+        })?;
     ensure!(
         body.len() == expected,
         "{name}: truncated: the header announces {expected} bytes of {what} but only {} \
          bytes follow; the file is incomplete: download it again",
         body.len()
     );
-    let trailing = io::copy(reader, &mut io::sink())
-        .with_context(|| format!("{name}: cannot read past the end of the {what}"))?;
+    let trailing = io::copy(reader, &mut io::sink()).with_context(|| {
+        format!(
+            "{name}: cannot read past the end of the {what}; the file is damaged or \
+                 incomplete: download it again"
+        )
+    })?;
     ensure!(
         trailing == 0,
         "{name}: {trailing} unexpected trailing bytes after the {expected} bytes of {what} \

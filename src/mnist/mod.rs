@@ -9,15 +9,26 @@
 //! * [`dataset`] loads the train (55000) / validation (5000) / test (10000) sets as
 //!   `[n, 784]` images scaled to `[0, 1]` and `[n, 10]` one-hot labels, and batches
 //!   them in TF 1.x order;
-//! * [`fixtures`] writes small synthetic MNIST-format files for tests and demos.
+//! * [`fixtures`] writes small synthetic MNIST-format files for tests and demos;
+//! * [`catalog`] knows MNIST and Fashion-MNIST: files, published checksums, mirrors,
+//!   class names;
+//! * [`verify`] checks the SHA-256 of the decompressed files and keeps stamps;
+//! * [`download`] fetches missing files from the mirrors, verified, atomically;
+//! * [`convert`] makes the large `f32` buffers fast to fill;
+//! * [`bench`] times loading, in process and against the Python loader.
 //!
-//! The data itself is never downloaded here: callers point [`read_data_sets`] at a
-//! folder that already holds the files.
+//! [`read_data_sets`] itself never downloads: callers ([`download::ensure_present`])
+//! fetch missing files first.
 
+pub mod bench;
+pub mod catalog;
+pub mod convert;
 pub mod dataset;
+pub mod download;
 pub mod fixtures;
 pub mod idx;
 pub mod shuffle;
+pub mod verify;
 
 pub use dataset::{
     pixel_to_f32, read_data_sets, read_data_sets_with, BatchState, Batcher, DataSet, DataSets,

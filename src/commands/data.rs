@@ -1,0 +1,131 @@
+//! `tflayers data info|show|bench`: look at the data a run would load.
+
+use anyhow::{ensure, Result};
+
+use crate::cli::{DataBenchArgs, DataCommand, DataInfoArgs, DataShowArgs, SplitName};
+use crate::mnist::bench::{find_python, find_script, run_load_bench};
+use crate::mnist::convert::transparent_huge_pages_mode;
+use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
+use crate::mnist::verify::{check_file, Stamps};
+use crate::report::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
+use crate::report::digits::{digit_grid, write_png};
+
+/// The loading speed the issue asks for: Rust in at most this fraction of Python's time.
+pub const LOAD_RATIO_TARGET: f64 = 0.6;
+
+pub fn run(command: &DataCommand) -> Result<()> {
+    match command {
+        DataCommand::Info(args) => info(args),
+        DataCommand::Show(args) => show(args),
+        DataCommand::Bench(args) => bench(args),
+    }
+}
+
+fn info(args: &DataInfoArgs) -> Result<()> {
+    let kind = args.data.dataset.kind();
+    let dir = &args.data.data_dir;
+    ensure!(
+        dir.is_dir(),
+        "{} is not a folder: `tflayers download --dataset {} --data-dir {}` fetches {} there, \
+         or point --data-dir at the folder holding the four .gz files",
+        dir.display(),
+        kind.id(),
+        dir.display(),
+        kind.title()
+    );
+    let mut stamps = Stamps::load(dir);
+    let mut files = Vec::new();
+    for spec in kind.files() {
+        files.push((*spec, check_file(dir, spec, &mut stamps)?));
+    }
+    // The checksums first: they help most when the files then fail to load.
+    print!(
+        "{} in {}\n\n{}\n",
+        kind.title(),
+        dir.display(),
+        checksum_table(&files)
+    );
+    let data = read_data_sets_with(dir, args.validation_size as usize)?;
+    // Only after everything loaded: a folder with bad files is left exactly as it was.
+    stamps.save_if_possible();
+    print!("{}", split_tables(kind, &data));
+    Ok(())
+}
+
+fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
+    match name {
+        SplitName::Train => ("train", &data.train),
+        SplitName::Validation => ("validation", &data.validation),
+        SplitName::Test => ("test", &data.test),
+    }
+}
+
+fn show(args: &DataShowArgs) -> Result<()> {
+    let kind = args.data.dataset.kind();
+    let data = read_data_sets_with(&args.data.data_dir, args.validation_size as usize)?;
+    let (name, set) = split(&data, args.split);
+    let range = args.index;
+    ensure!(
+        range.end <= set.len(),
+        "--index {}..{} is past the end of the {name} split, which holds {} images (indices \
+         0..{})",
+        range.start,
+        range.end,
+        set.len(),
+        set.len()
+    );
+    let images: Vec<&[f32]> = (range.start..range.end).map(|i| set.image(i)).collect();
+    let captions: Vec<String> = (range.start..range.end)
+        .map(|i| kind.class_name(set.labels()[i]).to_string())
+        .collect();
+    let picture = digit_grid(
+        &images,
+        &captions,
+        args.columns as usize,
+        args.scale as usize,
+    )?;
+    write_png(&picture, &args.out)?;
+    println!(
+        "wrote {} ({}x{} pixels): {} {name} images {}..{} of {} with their labels",
+        args.out.display(),
+        picture.width,
+        picture.height,
+        images.len(),
+        range.start,
+        range.end,
+        kind.title()
+    );
+    Ok(())
+}
+
+fn bench(args: &DataBenchArgs) -> Result<()> {
+    let python = match &args.python {
+        Some(python) => python.clone(),
+        None => find_python()?,
+    };
+    let script = find_script()?;
+    println!(
+        "Loading {} ({} validation images): Rust in process vs {} {}, alternating, {} runs \
+         each after one warm-up",
+        args.data_dir.display(),
+        args.validation_size,
+        python.display(),
+        script.display(),
+        args.repeat
+    );
+    println!(
+        "machine: {} CPUs available, transparent huge pages: {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        transparent_huge_pages_mode().unwrap_or_else(|| "unknown".to_string())
+    );
+    let bench = run_load_bench(
+        &args.data_dir,
+        args.validation_size as usize,
+        args.repeat as usize,
+        &python,
+        &script,
+        |round, rust, python| println!("{}", bench_round_line(round, rust, python)),
+    )?;
+    print!("{}", bench_summary(&bench, LOAD_RATIO_TARGET));
+    Ok(())
+}
