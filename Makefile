@@ -10,7 +10,8 @@
 #   make bench-reproduce  `tflayers reproduce` against python/train.py run five times
 #   make bench-data   loading MNIST: Rust against Python (NumPy), side by side
 #
-# GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu.
+# GPU hosts: `make setup GPU=1` installs tensorflow[and-cuda] instead of tensorflow-cpu; later
+# commands keep the installed flavour until `make setup GPU=0` switches back.
 
 SHELL := /bin/bash
 # TensorFlow's INFO logs (SavedModel loading) stay out of test and run output.
@@ -19,12 +20,15 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 TFLIB := $(VENV)/libtensorflow
-GPU ?= 0
+# Unless given, GPU follows the flavour already installed, so `make test` on a GPU venv keeps it.
+GPU ?= $(if $(wildcard $(VENV)/.installed-1),1,0)
 TF_VERSION := $(shell sed -n 's/^tensorflow-cpu==\([0-9.]*\).*/\1/p' python/requirements.txt)
 ifeq ($(GPU),1)
 TF_WHEEL := tensorflow[and-cuda]==$(TF_VERSION)
+TF_OTHER := tensorflow-cpu
 else
 TF_WHEEL := tensorflow-cpu==$(TF_VERSION)
+TF_OTHER := tensorflow
 endif
 DATA_DIR ?= $(or $(TFLAYERS_DATA_DIR),data/mnist)
 STEPS ?= 1000
@@ -38,9 +42,14 @@ CARGO_FLAGS ?=
 # Setup ends with the exported models, so plain `cargo test` and `cargo run` work after it.
 setup: $(TFLIB)/tensorflow.pc $(MODEL_STAMP)
 
-# The venv is rebuilt when the pins change; its stamp names the TensorFlow flavour.
+# The venv is rebuilt when the pins change; its stamp names the TensorFlow flavour. Both
+# flavours own the same tensorflow/ folder, so switching removes both, then installs one.
 $(VENV)/.installed-$(GPU): python/requirements.txt python/requirements-nodeps.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@if $(PY) -m pip show --quiet $(TF_OTHER) >/dev/null 2>&1; then \
+	  echo "switching TensorFlow flavour: removing $(TF_OTHER)"; \
+	  $(PY) -m pip uninstall --quiet --yes tensorflow tensorflow-cpu; \
+	fi
 	$(PY) -m pip install --quiet --disable-pip-version-check \
 	  $$(grep -v '^tensorflow-cpu==' python/requirements.txt | grep -v '^#') '$(TF_WHEEL)'
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps -r python/requirements-nodeps.txt

@@ -12,9 +12,18 @@ A fixed graph-level seed (`tf.compat.v1.set_random_seed`) gives the initialisers
 fixed op seeds, so two exports are identical and Rust and Python runs of one SavedModel agree
 bit for bit. Each model is written to a temporary folder and renamed into place only when
 complete, so an interrupted export never leaves a half-written model where a good one was.
+
+`--cluster FILE` (a TensorFlow cluster file, see `cluster.py`) pins the graph to that cluster:
+variables round-robin over the tasks of its `ps` job (or of its `worker` job when it has no
+`ps`), everything else on `/job:worker/task:0`. Such a graph only runs with
+`tflayers --target` on a server of that cluster, so it must go to its own `--out` folder,
+which also gets a copy of the manifest (`tflayers --models-dir`). Without `--cluster` the graph
+carries no device names.
 """
 
 import argparse
+import contextlib
+import json
 import os
 import random
 import shutil
@@ -28,8 +37,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import warnings  # noqa: E402
 
 import tensorflow as tf  # noqa: E402
+from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import cluster as cluster_lib  # noqa: E402
 import graphs  # noqa: E402
 import manifest as manifest_lib  # noqa: E402
 
@@ -38,11 +49,28 @@ tf.compat.v1.disable_eager_execution()
 warnings.filterwarnings("ignore", message=".*is deprecated.*")
 
 
-def build_graph(name, manifest, seed):
-    """Builds one model's training graph with the manifest's names; returns (graph, saver)."""
+def device_scope(cluster):
+    """No device names without a cluster; with one, `cluster.placement`'s pinning."""
+    if cluster is None:
+        return contextlib.nullcontext()
+    variables_job, variable_tasks, compute_device = cluster_lib.placement(cluster)
+    return tf.compat.v1.device(
+        tf.compat.v1.train.replica_device_setter(
+            ps_tasks=variable_tasks,
+            ps_device=f"/job:{variables_job}",
+            worker_device=compute_device,
+        )
+    )
+
+
+def build_graph(name, manifest, seed, cluster=None):
+    """Builds one model's training graph with the manifest's names; returns (graph, saver).
+
+    `cluster` (a dict from `cluster.load`) pins variables and compute to its jobs.
+    """
     inputs, ops = manifest["inputs"], manifest["ops"]
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), device_scope(cluster):
         # The graph seed fixes the op seeds of dropout and of TF's own initialisers; tf-keras's
         # layers draw their initialisers' stateless seeds from Python's `random` while the
         # graph is built, so that is seeded too.
@@ -136,10 +164,42 @@ def check_graph(graph, name, manifest):
     return count
 
 
-def export(name, manifest, out_dir, seed):
+def unpinned_copy(graph, saver):
+    """The same graph (ops, names, seeds, saver) without device names; returns (graph, saver).
+
+    A graph pinned to a cluster's jobs cannot run in a local session (no soft placement covers
+    a job this process lacks), so its variables are initialised and saved from this copy, and
+    `pin_saved_model` writes the device names back into the saved graph.
+    """
+    meta_graph = tf.compat.v1.train.export_meta_graph(
+        graph=graph, saver_def=saver.as_saver_def(), clear_devices=True
+    )
+    copy = tf.Graph()
+    with copy.as_default():
+        copy_saver = tf.compat.v1.train.import_meta_graph(meta_graph)
+    return copy, copy_saver
+
+
+def pin_saved_model(path, devices):
+    """Gives every op of the SavedModel at `path` its device in `devices` (name -> device)."""
+    model = saved_model_pb2.SavedModel()
+    model.ParseFromString(path.read_bytes())
+    for meta_graph in model.meta_graphs:
+        for node in meta_graph.graph_def.node:
+            if node.name not in devices:
+                raise SystemExit(f"error: {path}: op {node.name!r} is not in the pinned graph")
+            node.device = devices[node.name]
+    path.write_bytes(model.SerializeToString())
+
+
+def export(name, manifest, out_dir, seed, cluster=None):
     """Writes models/<name>/ atomically: build, check, save to a temp dir, rename."""
-    graph, saver = build_graph(name, manifest, seed)
+    graph, saver = build_graph(name, manifest, seed, cluster)
     count = check_graph(graph, name, manifest)
+    devices = None
+    if cluster is not None:
+        devices = {op.name: op.device for op in graph.get_operations()}
+        graph, saver = unpinned_copy(graph, saver)
     out_dir.mkdir(parents=True, exist_ok=True)
     final = out_dir / name
     tmp_parent = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=out_dir))
@@ -152,6 +212,8 @@ def export(name, manifest, out_dir, seed):
                 sess, manifest["tags"], saver=saver, strip_default_attrs=False
             )
             builder.save()
+        if devices is not None:
+            pin_saved_model(staging / "saved_model.pb", devices)
         old = out_dir / f".{name}.old"
         if old.exists():
             shutil.rmtree(old)
@@ -173,8 +235,20 @@ def main(argv=None):
     parser.add_argument(
         "--model", action="append", choices=list(graphs.MODELS), help="default: all"
     )
+    parser.add_argument(
+        "--cluster", type=Path, help="pin the graphs to this TensorFlow cluster (JSON file)"
+    )
     args = parser.parse_args(argv)
     manifest = manifest_lib.load(args.manifest)
+    cluster = None
+    if args.cluster is not None:
+        cluster = cluster_lib.load(args.cluster)
+        cluster_lib.placement(cluster)  # fails early when the cluster has no worker job
+        if args.out.resolve() == args.manifest.resolve().parent:
+            raise SystemExit(
+                f"error: --cluster graphs only run on that cluster; write them to another "
+                f"folder than {args.out} with --out DIR, and pass it to tflayers --models-dir"
+            )
     seed = manifest["default_seed"] if args.seed is None else args.seed
     known = [m["name"] for m in manifest["models"]]
     if known != list(graphs.MODELS):
@@ -183,8 +257,24 @@ def main(argv=None):
             f"{list(graphs.MODELS)}; make them agree"
         )
     for name in args.model or known:
-        count = export(name, manifest, args.out, seed)
+        count = export(name, manifest, args.out, seed, cluster)
         print(f"exported {name:8} {count:>9,} parameters -> {args.out / name}")
+    if cluster is not None:
+        variables_job, tasks, compute = cluster_lib.placement(cluster)
+        write_text(args.out / manifest_lib.MANIFEST_PATH.name, args.manifest.read_text("utf-8"))
+        write_text(args.out / "cluster.json", json.dumps(cluster, indent=2) + "\n")
+        print(
+            f"pinned to {args.cluster}: variables on /job:{variables_job} tasks 0..{tasks - 1}, "
+            f"compute on {compute}; run with tflayers --models-dir {args.out} --target "
+            f"grpc://{cluster[cluster_lib.COMPUTE_JOB][0]}"
+        )
+
+
+def write_text(path, text):
+    """Writes a file through a temporary name, so a failed write leaves no half file."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 if __name__ == "__main__":

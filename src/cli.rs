@@ -5,6 +5,7 @@
 //! settings structs the rest of the program uses.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
@@ -14,6 +15,7 @@ use crate::mnist::dataset::VALIDATION_SIZE;
 use crate::mnist::download::{
     DownloadConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES,
 };
+use crate::remote::{Remote, Target};
 use crate::train::TrainConfig;
 
 /// Where the data comes from unless `--data-dir` or `TFLAYERS_DATA_DIR` says otherwise.
@@ -50,6 +52,8 @@ pub enum Command {
     /// Look at the data: counts and checksums, a picture of the digits, the loading speed.
     #[command(subcommand)]
     Data(DataCommand),
+    /// Show the TensorFlow build and the devices a session sees (locally or on --target).
+    Devices(DevicesArgs),
     /// Time Rust against the article's Python loop on the same SavedModels and batches, taking
     /// turns, and print medians and ratios (training step, evaluation, start-up, memory);
     /// --steps is the number of steps per round.
@@ -338,6 +342,14 @@ pub struct LoopArgs {
 
     #[command(flatten)]
     pub paths: PathArgs,
+
+    /// Print the device TensorFlow places each op on (to stderr; with --target the server
+    /// prints it).
+    #[arg(long)]
+    pub log_device_placement: bool,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 impl LoopArgs {
@@ -355,9 +367,54 @@ impl LoopArgs {
         SessionConfig {
             intra_op_threads: self.intra_op_threads,
             inter_op_threads: self.inter_op_threads,
-            log_device_placement: false,
+            log_device_placement: self.log_device_placement,
+            remote: self.remote.remote(),
         }
     }
+}
+
+/// Where the graph runs: in this process, or on a remote TensorFlow server. Every command that
+/// builds a session flattens this, so all of them take `--target`.
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// Run the graph on a remote TensorFlow server, grpc://HOST:PORT (start one with
+    /// `python/serve.py --port PORT`) [default: in this process].
+    #[arg(long, value_parser = parse_target)]
+    pub target: Option<Target>,
+
+    /// With --target: seconds to wait for a TCP connection to the server before giving up.
+    #[arg(long, default_value_t = 10, requires = "target",
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout_secs: u64,
+
+    /// With --target: seconds one TensorFlow run (a step, an evaluation) may take on the
+    /// server; bounds the wait when the server dies mid-run.
+    #[arg(long, default_value_t = 30, requires = "target",
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub operation_timeout_secs: u64,
+}
+
+impl RemoteArgs {
+    /// The remote settings, or `None` for an in-process session.
+    pub fn remote(&self) -> Option<Remote> {
+        self.target.clone().map(|target| Remote {
+            target,
+            connect_timeout: Duration::from_secs(self.connect_timeout_secs),
+            operation_timeout: Duration::from_secs(self.operation_timeout_secs),
+        })
+    }
+
+    /// A session config with TensorFlow's thread defaults, on the chosen server.
+    pub fn session_config(&self) -> SessionConfig {
+        SessionConfig {
+            remote: self.remote(),
+            ..SessionConfig::default()
+        }
+    }
+}
+
+fn parse_target(text: &str) -> Result<Target, String> {
+    text.parse()
 }
 
 #[derive(Debug, Clone, Args)]
@@ -625,6 +682,9 @@ pub struct EvaluateArgs {
 
     #[command(flatten)]
     pub paths: PathArgs,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -648,6 +708,15 @@ pub struct PredictArgs {
     /// Folder holding manifest.json [default: ./models, else the project's models folder].
     #[arg(long, env = "TFLAYERS_MODELS_DIR")]
     pub models_dir: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DevicesArgs {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
 }
 
 fn positive_f32(text: &str) -> Result<f32, String> {
@@ -735,6 +804,38 @@ mod tests {
         assert_eq!(config.batch_size, 100);
         assert_eq!(config.log_every, 100);
         assert_eq!(args.common.learning_rate, 1e-4);
+    }
+
+    #[test]
+    fn target_timeouts_and_placement_logging_reach_the_session_config() {
+        let cli = Cli::try_parse_from([
+            "tflayers",
+            "train",
+            "--model",
+            "dense",
+            "--target",
+            "grpc://127.0.0.1:2222",
+            "--operation-timeout-secs",
+            "5",
+            "--log-device-placement",
+        ])
+        .unwrap();
+        let Command::Train(args) = cli.command else {
+            panic!("expected train")
+        };
+        let config = args.common.session_config();
+        assert!(config.log_device_placement);
+        let remote = config.remote.unwrap();
+        assert_eq!(remote.target.to_string(), "grpc://127.0.0.1:2222");
+        assert_eq!(remote.operation_timeout, Duration::from_secs(5));
+        assert_eq!(remote.connect_timeout, Duration::from_secs(10));
+
+        let cli = Cli::try_parse_from(["tflayers", "reproduce"]).unwrap();
+        let Command::Reproduce(args) = cli.command else {
+            panic!("expected reproduce")
+        };
+        let config = args.common.session_config();
+        assert!(config.remote.is_none() && !config.log_device_placement);
     }
 
     #[test]

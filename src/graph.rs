@@ -1,6 +1,7 @@
-//! The only module that imports `tensorflow`: loads an exported SavedModel, resolves the
-//! manifest's ops once, and runs training steps and evaluations in a `Session`. (Its child
-//! [`probe`] adds the benchmark's timing calls.)
+//! The main module that imports `tensorflow`: loads an exported SavedModel, resolves the
+//! manifest's ops once, and runs training steps and evaluations in a `Session`, in-process or
+//! on a remote server (`--target`; the remote loading and saving is in `remote_saver.rs`). Its
+//! child [`probe`] adds the calls `tflayers bench --breakdown` times.
 //!
 //! Feed tensors for one batch (`images`: [batch, 784] f32, `labels`: [batch, 10] f32) are
 //! allocated once at load time; the training loop writes each batch straight into them through
@@ -10,11 +11,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, ensure, Context, Result};
 use tensorflow::{
-    Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status, Tensor,
+    Code, Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status,
+    Tensor,
 };
 
 use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::remote::{self, Failure, Remote};
+use crate::remote_saver::{self, RemoteSaver};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 
 pub mod probe;
@@ -36,6 +40,8 @@ pub struct SessionConfig {
     pub inter_op_threads: Option<u32>,
     /// Log the device each op is placed on (`log_device_placement`).
     pub log_device_placement: bool,
+    /// Run the graph on this remote TensorFlow server instead of in-process (`--target`).
+    pub remote: Option<Remote>,
 }
 
 impl SessionConfig {
@@ -53,8 +59,32 @@ impl SessionConfig {
         if self.log_device_placement {
             push_varint_field(&mut proto, 8, 1);
         }
+        // 11 operation_timeout_in_ms: without it a run against a server that died blocks for
+        // ever; local sessions keep TensorFlow's default (no timeout).
+        if let Some(remote) = &self.remote {
+            let millis = u64::try_from(remote.operation_timeout.as_millis()).unwrap_or(u64::MAX);
+            push_varint_field(&mut proto, 11, millis.max(1));
+        }
         proto
     }
+}
+
+/// Session options for `config`: its `ConfigProto`, and the server's target when remote.
+pub(crate) fn session_options(config: &SessionConfig) -> Result<SessionOptions> {
+    if config.log_device_placement {
+        // TensorFlow prints the placement with printf; stdout keeps only the article's lines.
+        crate::stdio::c_stdout_to_stderr()?;
+    }
+    let mut options = SessionOptions::new();
+    options
+        .set_config(&config.to_proto())
+        .map_err(tf_err("TensorFlow rejected the session config"))?;
+    if let Some(remote) = &config.remote {
+        options
+            .set_target(&remote.target.to_string())
+            .with_context(|| format!("TensorFlow rejected the target {}", remote.target))?;
+    }
+    Ok(options)
 }
 
 fn push_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
@@ -123,6 +153,10 @@ impl Ops {
 pub struct Model {
     dir: PathBuf,
     session: Session,
+    /// The server the session runs on, for error messages; `None` in-process.
+    remote: Option<Remote>,
+    /// With a remote server: the saver ops that keep the variables' files on this machine.
+    remote_saver: Option<RemoteSaver>,
     ops: Ops,
     images: Tensor<f32>,
     labels: Tensor<f32>,
@@ -156,28 +190,35 @@ impl Model {
                 inter_op_threads: config.inter_op_threads,
             },
         );
-        let config = SessionConfig {
+        let resolved = SessionConfig {
             intra_op_threads: threads.intra_op_threads,
             inter_op_threads: threads.inter_op_threads,
             ..config.clone()
         };
-        let mut options = SessionOptions::new();
-        options
-            .set_config(&config.to_proto())
-            .map_err(tf_err("TensorFlow rejected the session config"))?;
+        let config = &resolved;
         let mut graph = Graph::new();
-        let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir).map_err(
-            tf_err(format!(
-                "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
-                dir.display(),
-                manifest.tags
-            )),
-        )?;
+        let mut remote_saver = None;
+        let session = match &config.remote {
+            None => {
+                let options = session_options(config)?;
+                let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir)
+                    .map_err(load_error(dir, manifest))?;
+                bundle.session
+            }
+            Some(remote) => {
+                let (session, saver) =
+                    remote_saver::load(dir, manifest, config, remote, &mut graph)?;
+                remote_saver = Some(saver);
+                session
+            }
+        };
         let ops = Ops::resolve(&graph, manifest, dir)?;
         let batch = batch_size as u64;
         Ok(Self {
             dir: dir.to_path_buf(),
-            session: bundle.session,
+            session,
+            remote: config.remote.clone(),
+            remote_saver,
             ops,
             images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
             labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
@@ -252,10 +293,45 @@ impl Model {
     }
 
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
-        self.session
-            .run(args)
-            .map_err(tf_err(format!("{what} failed in {}", self.dir.display())))
+        self.session.run(args).map_err(|status| match &self.remote {
+            None => anyhow!("{what} failed in {}: {status}", self.dir.display()),
+            Some(remote) => remote_error(remote, what, &self.dir, status),
+        })
     }
+}
+
+fn load_error(dir: &Path, manifest: &Manifest) -> impl FnOnce(Status) -> anyhow::Error {
+    tf_err(format!(
+        "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
+        dir.display(),
+        manifest.tags
+    ))
+}
+
+/// How a remote run failed, in `remote`'s terms.
+pub(crate) fn failure_kind(code: Code) -> Failure {
+    match code {
+        Code::DeadlineExceeded => Failure::Deadline,
+        Code::Unavailable => Failure::Unavailable,
+        _ => Failure::Other,
+    }
+}
+
+/// A failed run on a remote server: what failed, where, TensorFlow's status, and whether the
+/// server is still there.
+pub(crate) fn remote_error(
+    remote: &Remote,
+    what: &str,
+    dir: &Path,
+    status: Status,
+) -> anyhow::Error {
+    let failure = failure_kind(status.code());
+    anyhow!(
+        "{what} failed on the TensorFlow server at {} (model {}): {status}; {}",
+        remote.target,
+        dir.display(),
+        remote::diagnose_failure(remote, failure)
+    )
 }
 
 /// What [`Model::predict`] returns: `n * 10` values each, one row per image.
@@ -328,6 +404,9 @@ impl Engine for Model {
     }
 
     fn save_variables(&mut self, prefix: &Path) -> Result<()> {
+        if let Some(saver) = &self.remote_saver {
+            return saver.save(&self.session, prefix, &self.dir);
+        }
         self.run_saver(
             prefix,
             &self.ops.saver_save,
@@ -336,6 +415,9 @@ impl Engine for Model {
     }
 
     fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
+        if let Some(saver) = &self.remote_saver {
+            return saver.restore(&self.session, prefix, &self.dir);
+        }
         self.run_saver(
             prefix,
             &self.ops.saver_restore,
@@ -364,9 +446,24 @@ mod tests {
             intra_op_threads: Some(2),
             inter_op_threads: Some(300),
             log_device_placement: true,
+            ..SessionConfig::default()
         };
         // field 2 = 2; field 5 = 300 (varint ac 02); field 8 = 1
         assert_eq!(config.to_proto(), [0x10, 2, 0x28, 0xac, 0x02, 0x40, 1]);
         assert!(SessionConfig::default().to_proto().is_empty());
+    }
+
+    #[test]
+    fn a_remote_config_bounds_every_operation() {
+        let config = SessionConfig {
+            remote: Some(Remote {
+                target: "grpc://127.0.0.1:2222".parse().unwrap(),
+                connect_timeout: std::time::Duration::from_secs(10),
+                operation_timeout: std::time::Duration::from_secs(30),
+            }),
+            ..SessionConfig::default()
+        };
+        // field 11 (operation_timeout_in_ms) = 30000, varint b0 ea 01
+        assert_eq!(config.to_proto(), [0x58, 0xb0, 0xea, 0x01]);
     }
 }

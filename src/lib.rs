@@ -7,10 +7,15 @@
 
 pub mod cli;
 pub mod commands;
+pub mod devices;
 pub mod graph;
 pub mod manifest;
 pub mod mnist;
+pub mod proto;
+pub mod remote;
+pub mod remote_saver;
 pub mod report;
+pub mod stdio;
 pub mod tensorboard;
 pub mod train;
 

@@ -18,6 +18,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Plot(args) => commands::plot::run(args),
         Command::Download(args) => commands::download::run(args),
         Command::Data(command) => commands::data::run(command),
+        Command::Devices(args) => commands::devices::run(args),
         Command::Bench(args) => commands::bench::run(args),
     }
 }

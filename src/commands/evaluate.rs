@@ -9,7 +9,7 @@ use anyhow::{ensure, Context, Result};
 use crate::checkpoint::write_atomically;
 use crate::cli::{EvaluateArgs, Split};
 use crate::commands::{load_data, load_manifest};
-use crate::graph::{Model, SessionConfig};
+use crate::graph::Model;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::report::confusion::{argmax, Confusion};
 use crate::report::format::format_g;
@@ -31,7 +31,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     let mut model = Model::load(
         &args.model_dir,
         &manifest,
-        &SessionConfig::default(),
+        &args.remote.session_config(),
         1,
         1e-4,
     )

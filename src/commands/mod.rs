@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod data;
+pub mod devices;
 pub mod download;
 pub mod plot;
 pub mod reproduce;

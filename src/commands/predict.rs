@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::cli::PredictArgs;
 use crate::commands::resolve_models_dir;
-use crate::graph::{Model, SessionConfig};
+use crate::graph::Model;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::preprocess::{self, Prepared};
@@ -72,7 +72,7 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let mut model = Model::load(
         &args.model_dir,
         &manifest,
-        &SessionConfig::default(),
+        &args.remote.session_config(),
         1,
         1e-4,
     )
