@@ -326,7 +326,9 @@ def run(args, manifest, model_dir, metrics):
         print("Test accuracy: %g" % test_accuracy, flush=True)
 
         validation = {"accuracy": None, "correct": None, "total": None}
-        if mnist.validation.num_examples:
+        # Only the metrics file reports it, as on the Rust side: a plain run (the article's, and
+        # the reference `tflayers bench --reproduce` times) does not evaluate it.
+        if args.metrics is not None and mnist.validation.num_examples:
             acc, _, correct, total = evaluate(
                 sess,
                 accuracy,
