@@ -1,6 +1,7 @@
 //! Ctrl-C during `train`: the first press asks the loop to stop after the current step (it
 //! then checkpoints and the program exits with status 130 and a resume hint); a second press
-//! exits at once.
+//! exits at once. Once every training step is done, a first press lets the run finish its
+//! test-set evaluation (and `--save`) instead, and says so.
 
 use std::fmt;
 use std::path::Path;
@@ -14,6 +15,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 
 static STOP: AtomicBool = AtomicBool::new(false);
 static PRESSES: AtomicU32 = AtomicU32::new(0);
+static FINISHING: AtomicBool = AtomicBool::new(false);
 static INSTALLED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
 
 /// What one more Ctrl-C does.
@@ -34,14 +36,22 @@ pub fn action(presses: u32) -> Action {
     }
 }
 
+/// What the first Ctrl-C says, while training (`finishing` false) or after the last step.
+pub fn stop_message(finishing: bool) -> &'static str {
+    if finishing {
+        "\nInterrupted: the training steps are done; finishing the test-set evaluation first \
+         (press Ctrl-C again to quit at once)"
+    } else {
+        "\nInterrupted: stopping after the current step (press Ctrl-C again to quit at once)"
+    }
+}
+
 fn on_signal() {
     let presses = PRESSES.fetch_add(1, Ordering::SeqCst) + 1;
     match action(presses) {
         Action::Stop => {
             STOP.store(true, Ordering::SeqCst);
-            eprintln!(
-                "\nInterrupted: stopping after the current step (press Ctrl-C again to quit at once)"
-            );
+            eprintln!("{}", stop_message(FINISHING.load(Ordering::SeqCst)));
         }
         Action::Exit => {
             eprintln!("\nInterrupted twice: quitting now");
@@ -53,8 +63,16 @@ fn on_signal() {
     }
 }
 
-/// Installs the Ctrl-C handler (once per process) and returns the flag it sets.
+/// Marks that the current run has trained its last step: a first Ctrl-C from now on lets it
+/// finish (see [`stop_message`]). [`install`] clears the mark for the next run.
+pub fn training_done() {
+    FINISHING.store(true, Ordering::SeqCst);
+}
+
+/// Installs the Ctrl-C handler (once per process) and returns the flag it sets; a new run
+/// starts in its training phase.
 pub fn install() -> Result<&'static AtomicBool> {
+    FINISHING.store(false, Ordering::SeqCst);
     INSTALLED
         .get_or_init(|| ctrlc::set_handler(on_signal).map_err(|err| err.to_string()))
         .as_ref()
@@ -124,6 +142,14 @@ mod tests {
         assert_eq!(action(1), Action::Stop);
         assert_eq!(action(2), Action::Exit);
         assert_eq!(action(3), Action::Exit);
+    }
+
+    #[test]
+    fn the_first_press_says_what_will_happen() {
+        assert!(stop_message(false).contains("stopping after the current step"));
+        let finishing = stop_message(true);
+        assert!(finishing.contains("finishing the test-set evaluation"));
+        assert!(!finishing.contains("current step"));
     }
 
     #[test]

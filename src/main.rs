@@ -54,7 +54,7 @@ fn quiet_tensorflow_logging() {
 fn main() -> ExitCode {
     tflayers::tf_env::prefer_system_allocator();
     tflayers::tf_env::per_session_thread_pools();
-    tflayers::tf_env::one_arena_per_cpu();
+    tflayers::tf_env::tune_malloc();
     quiet_tensorflow_logging();
     // The version line names the libtensorflow actually loaded, not only the crate.
     let version = format!(

@@ -14,15 +14,16 @@
 //! its config asks for; [`per_session_thread_pools`] sets it unless the user set it. (The
 //! inter-op pool is shared the same way, so every model has the same inter-op default.)
 //!
-//! **Malloc arenas.** With the system allocator, glibc's malloc serves each thread from one of
-//! up to eight arenas per CPU. TensorFlow's intra-op threads allocate the conv models' 10 MB
-//! activations in several of them, and an arena that runs empty gives its pages back, so a
-//! step can start by faulting tens of megabytes in again. How often depends on what the
-//! process did before: measured here, `conv1` trained at 21 ms a step alone but at 31 ms after
-//! `hidden` in the same process (three times the page faults). One arena per CPU keeps
-//! freed blocks for reuse: 21 ms in either order, the same peak memory. [`one_arena_per_cpu`]
-//! sets it for this process and, through `MALLOC_ARENA_MAX`, for its children, unless the user
-//! chose a limit.
+//! **Malloc.** With the system allocator, glibc's malloc serves the conv models' 10 MB
+//! activations from per-thread arenas of 64 MiB heaps. When a step frees them, an arena whose
+//! extra heap ran empty unmaps it, and the next step maps and faults it in again: measured
+//! here, about one heap of 64 MiB a step in some runs of `conv1` and none in others (which one
+//! depends on thread timing and on what the process ran before), 31 ms a step against 21 ms.
+//! glibc keeps such a heap when `M_TOP_PAD` is at least a heap's size; that setting also fixes
+//! the mmap threshold at its 128 KiB start, so [`tune_malloc`] raises it to glibc's own
+//! dynamic ceiling (32 MiB) and limits the arenas to one per CPU, which bounds what the kept
+//! heaps hold. Buffers above 32 MiB (the test-set evaluation's) are still mapped and returned
+//! to the system when freed, so the peak memory stays that of the system allocator.
 //!
 //! **The log level.** libtensorflow logs through Abseil, and its first log line is written by
 //! a static initializer while the library is being loaded, before `main`; the log level it
@@ -57,42 +58,50 @@ pub fn per_session_thread_pools() {
     }
 }
 
-/// glibc's variable for the largest number of malloc arenas, read when a process starts.
-const ARENA_MAX: &str = "MALLOC_ARENA_MAX";
-/// The same setting as a glibc tunable.
-const ARENA_MAX_TUNABLE: &str = "glibc.malloc.arena_max";
+/// glibc's environment variables for the settings below (read when a process starts).
+const MALLOC_VARIABLES: [&str; 3] = [
+    "MALLOC_ARENA_MAX",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TOP_PAD_",
+];
+/// Buffers at or below this many bytes come from the arenas' heaps (glibc's dynamic ceiling).
+const MMAP_THRESHOLD: usize = 32 << 20;
+/// Free memory a heap keeps instead of giving it back: one heap (64 MiB on 64-bit glibc).
+const TOP_PAD: usize = 64 << 20;
 
-/// The arena limit to set: one per CPU, or `None` when the user set one already, either as
-/// `MALLOC_ARENA_MAX` or in `GLIBC_TUNABLES`.
-fn arena_limit(
-    arena_max: Option<&std::ffi::OsStr>,
-    tunables: Option<&std::ffi::OsStr>,
+/// The malloc settings to make, in the order of [`MALLOC_VARIABLES`]: one arena per CPU, the
+/// mmap threshold and the top pad; `None` when the user chose any malloc setting, as one of
+/// those variables or in `GLIBC_TUNABLES`.
+fn malloc_settings(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
     cpus: usize,
-) -> Option<usize> {
-    let tuned = tunables.is_some_and(|t| t.to_string_lossy().contains(ARENA_MAX_TUNABLE));
-    (arena_max.is_none() && !tuned).then_some(cpus.max(1))
+) -> Option<[usize; 3]> {
+    let chosen = MALLOC_VARIABLES.iter().any(|name| env(name).is_some())
+        || env("GLIBC_TUNABLES").is_some_and(|t| t.to_string_lossy().contains("glibc.malloc."));
+    (!chosen).then_some([cpus.max(1), MMAP_THRESHOLD, TOP_PAD])
 }
 
-/// Limits glibc's malloc to one arena per CPU (see the module's notes) in this process and,
-/// through `MALLOC_ARENA_MAX`, in child processes, so that the Python side of `compare` and
-/// `bench` allocates the same way. Does nothing when the user set a limit. Called first thing
-/// in `main`, while this is the only thread.
-pub fn one_arena_per_cpu() {
+/// Makes the malloc settings of the module's notes in this process (`mallopt`) and, through
+/// glibc's variables, in child processes, so that the Python side of `compare` and `bench`
+/// allocates the same way. Does nothing when the user chose a malloc setting. Called first
+/// thing in `main`, while this is the only thread.
+pub fn tune_malloc() {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let Some(limit) = arena_limit(
-        std::env::var_os(ARENA_MAX).as_deref(),
-        std::env::var_os("GLIBC_TUNABLES").as_deref(),
-        cpus,
-    ) else {
+    let Some(values) = malloc_settings(|name| std::env::var_os(name), cpus) else {
         return;
     };
-    std::env::set_var(ARENA_MAX, limit.to_string());
+    for (name, value) in MALLOC_VARIABLES.iter().zip(values) {
+        std::env::set_var(name, value.to_string());
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for (param, value) in [libc::M_ARENA_MAX, libc::M_MMAP_THRESHOLD, libc::M_TOP_PAD]
+        .into_iter()
+        .zip(values)
     {
-        let limit = libc::c_int::try_from(limit).unwrap_or(libc::c_int::MAX);
-        // SAFETY: mallopt only changes a glibc malloc parameter; M_ARENA_MAX takes any
-        // positive count and limits arenas created from now on.
-        unsafe { libc::mallopt(libc::M_ARENA_MAX, limit) };
+        let value = libc::c_int::try_from(value).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only changes one of glibc malloc's parameters; each of these takes
+        // any positive value (an mmap threshold above glibc's maximum is refused, not applied).
+        unsafe { libc::mallopt(param, value) };
     }
 }
 
@@ -125,15 +134,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_arena_per_cpu_unless_the_user_chose() {
-        use std::ffi::OsStr;
-        assert_eq!(arena_limit(None, None, 2), Some(2));
-        assert_eq!(arena_limit(None, None, 0), Some(1));
-        assert_eq!(arena_limit(Some(OsStr::new("8")), None, 2), None);
-        let other = OsStr::new("glibc.malloc.trim_threshold=1000");
-        assert_eq!(arena_limit(None, Some(other), 4), Some(4));
-        let chosen = OsStr::new("glibc.malloc.trim_threshold=1000:glibc.malloc.arena_max=3");
-        assert_eq!(arena_limit(None, Some(chosen), 4), None);
+    fn malloc_is_tuned_unless_the_user_chose() {
+        use std::ffi::OsString;
+        let none = |_: &str| None;
+        assert_eq!(malloc_settings(none, 2), Some([2, 32 << 20, 64 << 20]));
+        assert_eq!(malloc_settings(none, 0).map(|v| v[0]), Some(1));
+        for name in MALLOC_VARIABLES {
+            let set = |n: &str| (n == name).then(|| OsString::from("8"));
+            assert_eq!(malloc_settings(set, 2), None, "{name}");
+        }
+        let tunables = |value: &'static str| {
+            move |n: &str| (n == "GLIBC_TUNABLES").then(|| OsString::from(value))
+        };
+        assert!(malloc_settings(tunables("glibc.rtld.nns=2"), 2).is_some());
+        assert_eq!(
+            malloc_settings(tunables("glibc.rtld.nns=2:glibc.malloc.arena_max=3"), 2),
+            None
+        );
     }
 
     #[test]

@@ -249,6 +249,9 @@ pub fn train_from(
             return Ok(Outcome::Stopped { step: done });
         }
     }
+    if control.stop.is_some() {
+        crate::interrupt::training_done();
+    }
     let train_secs = start.elapsed().as_secs_f64();
     let eval_start = Instant::now();
     let chunk = config.eval_batch_size.unwrap_or(data.test.len());

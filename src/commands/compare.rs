@@ -22,6 +22,7 @@ use crate::graph::{tensorflow_version, Model};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
 use crate::report::article::{step_line, test_line};
+use crate::report::atomic::write_atomically;
 use crate::report::compare::{
     json_report, markdown_report, summary_table, Comparison, LoggedStep, Settings, Side,
 };
@@ -341,21 +342,10 @@ fn write_report(dir: &Path, comparisons: &[Comparison]) -> Result<()> {
     }
     write_atomically(
         &dir.join("compare.md"),
-        &markdown_report(comparisons, plot_name),
+        markdown_report(comparisons, plot_name).as_bytes(),
     )?;
     write_atomically(
         &dir.join("compare.json"),
-        &json_report(comparisons, &tensorflow_version())?,
+        json_report(comparisons, &tensorflow_version())?.as_bytes(),
     )
-}
-
-fn write_atomically(path: &Path, text: &str) -> Result<()> {
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?
-        .to_string_lossy();
-    let tmp = path.with_file_name(format!(".{file_name}.tmp"));
-    fs::write(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
-    fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
 }

@@ -2,7 +2,8 @@
 //!
 //! The bytes go to a hidden temporary file beside the target, which is renamed over it only
 //! once everything is written: an interrupted run never leaves a half-written figure or table
-//! where a good one was.
+//! where a good one was. The file gets the permissions any new file of the user gets (0666
+//! less the umask), not the owner-only ones of a temporary file.
 
 use std::fs;
 use std::io::Write;
@@ -21,9 +22,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("{} does not name a file", path.display()))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(&format!(".{}.", name.to_string_lossy()))
-        .suffix(".partial")
+    let prefix = format!(".{}.", name.to_string_lossy());
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".partial");
+    #[cfg(unix)]
+    builder.permissions(new_file_permissions());
+    let mut temp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
     temp.write_all(bytes)
@@ -33,6 +37,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(())
+}
+
+/// `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
+#[cfg(unix)]
+fn new_file_permissions() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    fs::Permissions::from_mode(0o666)
 }
 
 #[cfg(test)]
@@ -51,6 +62,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["out.md"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_gets_the_permissions_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        fs::File::create(&plain).unwrap();
+        let written = dir.path().join("written.json");
+        write_atomically(&written, b"{}").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // Before: 0600 from the temporary file, whatever the umask.
+        assert_eq!(mode(&written), mode(&plain));
     }
 
     #[test]
