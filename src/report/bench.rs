@@ -343,7 +343,12 @@ impl BenchReport {
         let mut commands = None;
         for m in &self.models {
             let Some(p) = &m.process else { continue };
-            commands.get_or_insert_with(|| (p.rust_command.clone(), p.python_command.clone()));
+            // The commands differ only in the model; the table names it on each row.
+            let each_model =
+                |command: &str| command.replace(&format!("--model {}", m.model), "--model M");
+            commands.get_or_insert_with(|| {
+                (each_model(&p.rust_command), each_model(&p.python_command))
+            });
             rows.push(vec![
                 m.model.clone(),
                 p.startup_secs.rust.cell(1.0),
@@ -357,7 +362,7 @@ impl BenchReport {
         let (rust, python) = commands.unwrap_or_default();
         format!(
             "Whole process: start-up to the first step line, s, and peak RSS, MB\n  \
-             rust:   {rust}\n  python: {python}\n{}",
+             rust:   {rust}\n  python: {python}\n  (M: the row's model)\n{}",
             text_table(
                 &[
                     "model",
