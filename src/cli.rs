@@ -4,7 +4,8 @@
 //! or an unknown model are rejected before TensorFlow starts) and turned into the plain
 //! settings structs the rest of the program uses.
 
-use std::path::PathBuf;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
@@ -370,6 +371,40 @@ impl LoopArgs {
             log_device_placement: self.log_device_placement,
             remote: self.remote.remote(),
         }
+    }
+
+    /// The loop's settings as flags for a child process (`tflayers train`/`reproduce` or
+    /// `python/train.py`, which take the same ones), with `seed` as the batch-order seed and
+    /// `models_dir` as the models folder; `--model` and `--steps` are the caller's.
+    pub fn child_flags(&self, seed: u32, models_dir: &Path) -> Vec<OsString> {
+        let mut flags: Vec<OsString> = vec![
+            "--batch-size".into(),
+            self.batch_size.to_string().into(),
+            "--seed".into(),
+            seed.to_string().into(),
+            // Display of an f32 is the shortest decimal that reads back as the same f32.
+            "--learning-rate".into(),
+            self.learning_rate.to_string().into(),
+            "--log-every".into(),
+            self.log_every.to_string().into(),
+            "--data-dir".into(),
+            self.paths.data_dir.clone().into(),
+            "--validation-size".into(),
+            self.paths.validation_size.to_string().into(),
+            "--models-dir".into(),
+            models_dir.into(),
+        ];
+        let optional = [
+            ("--eval-batch-size", self.eval_batch_size),
+            ("--intra-op-threads", self.intra_op_threads.map(u64::from)),
+            ("--inter-op-threads", self.inter_op_threads.map(u64::from)),
+        ];
+        for (flag, value) in optional {
+            if let Some(n) = value {
+                flags.extend([flag.into(), n.to_string().into()]);
+            }
+        }
+        flags
     }
 }
 
@@ -804,6 +839,42 @@ mod tests {
         assert_eq!(config.batch_size, 100);
         assert_eq!(config.log_every, 100);
         assert_eq!(args.common.learning_rate, 1e-4);
+    }
+
+    #[test]
+    fn a_child_process_gets_every_loop_setting_and_the_given_seed() {
+        let parse = |extra: &[&str]| {
+            let mut argv = vec!["tflayers", "train", "--model", "dense", "--data-dir", "d"];
+            argv.extend(extra);
+            let Command::Train(args) = Cli::try_parse_from(argv).unwrap().command else {
+                panic!("expected train")
+            };
+            args.common
+        };
+        let text = |flags: Vec<OsString>| {
+            flags
+                .iter()
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let plain = parse(&["--learning-rate", "0.001", "--seed", "3"]);
+        assert_eq!(
+            text(plain.child_flags(7, Path::new("m"))),
+            "--batch-size 100 --seed 7 --learning-rate 0.001 --log-every 100 --data-dir d \
+             --validation-size 5000 --models-dir m"
+        );
+        let all = parse(&[
+            "--eval-batch-size",
+            "1000",
+            "--intra-op-threads",
+            "2",
+            "--inter-op-threads",
+            "1",
+        ]);
+        assert!(text(all.child_flags(0, Path::new("m"))).ends_with(
+            "--models-dir m --eval-batch-size 1000 --intra-op-threads 2 --inter-op-threads 1"
+        ));
     }
 
     #[test]

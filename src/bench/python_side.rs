@@ -89,28 +89,7 @@ impl PythonEnv {
     pub fn loop_args(command: &mut Command, model: &str, common: &LoopArgs, models_dir: &Path) {
         command
             .args(["--model", model])
-            .args(["--batch-size", &common.batch_size.to_string()])
-            .args(["--seed", &common.seed.to_string()])
-            // Display of an f32 is the shortest decimal that reads back as the same f32.
-            .args(["--learning-rate", &common.learning_rate.to_string()])
-            .args(["--log-every", &common.log_every.to_string()])
-            .arg("--data-dir")
-            .arg(&common.paths.data_dir)
-            .args([
-                "--validation-size",
-                &common.paths.validation_size.to_string(),
-            ])
-            .arg("--models-dir")
-            .arg(models_dir);
-        if let Some(n) = common.eval_batch_size {
-            command.args(["--eval-batch-size", &n.to_string()]);
-        }
-        if let Some(n) = common.intra_op_threads {
-            command.args(["--intra-op-threads", &n.to_string()]);
-        }
-        if let Some(n) = common.inter_op_threads {
-            command.args(["--inter-op-threads", &n.to_string()]);
-        }
+            .args(common.child_flags(common.seed, models_dir));
     }
 }
 

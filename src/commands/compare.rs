@@ -217,30 +217,9 @@ impl PythonSide {
             .arg(&self.script)
             .args(["--model", &settings.model])
             .args(["--steps", &settings.steps.to_string()])
-            .args(["--batch-size", &settings.batch_size.to_string()])
-            .args(["--seed", &settings.python_seed.to_string()])
-            // Display of an f32 is the shortest decimal that reads back as the same f32.
-            .args(["--learning-rate", &settings.learning_rate.to_string()])
-            .args(["--log-every", &settings.log_every.to_string()])
-            .arg("--data-dir")
-            .arg(&common.paths.data_dir)
-            .args([
-                "--validation-size",
-                &common.paths.validation_size.to_string(),
-            ])
-            .arg("--models-dir")
-            .arg(&models_dir)
+            .args(common.child_flags(settings.python_seed, &models_dir))
             .arg("--metrics")
             .arg(&metrics_path);
-        if let Some(n) = common.eval_batch_size {
-            command.args(["--eval-batch-size", &n.to_string()]);
-        }
-        if let Some(n) = common.intra_op_threads {
-            command.args(["--intra-op-threads", &n.to_string()]);
-        }
-        if let Some(n) = common.inter_op_threads {
-            command.args(["--inter-op-threads", &n.to_string()]);
-        }
         let start = Instant::now();
         let mut child = command
             .stdin(Stdio::null())

@@ -2,9 +2,10 @@
 //! --metrics` and `tflayers train --metrics` write it: a header, one record per logged step,
 //! and a final record.
 //!
-//! Only reading lives here; `compare` uses it to load the Python side's results. Accuracies
-//! and losses are float32 values widened to f64, so they are checked to be exact float32
-//! values and handed back as `f32`, which is what makes a bit-for-bit comparison possible.
+//! Only reading lives here (the header record is the writer's own [`Header`]); `compare` uses
+//! it to load the Python side's results. Accuracies and losses are float32 values widened to
+//! f64, so they are checked to be exact float32 values and handed back as `f32`, which is what
+//! makes a bit-for-bit comparison possible.
 
 use std::fs;
 use std::path::Path;
@@ -12,28 +13,11 @@ use std::path::Path;
 use anyhow::{bail, ensure, Context, Result};
 use serde::Deserialize;
 
-/// The schema version this reader understands.
-pub const SCHEMA: u32 = 1;
+pub use super::metrics::Header;
+use super::metrics::SCHEMA_VERSION;
 
-/// The first line: how the run was set up.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Header {
-    pub schema: u32,
-    /// `"tflayers"` or `"python"`.
-    pub program: String,
-    pub model: String,
-    pub steps: u64,
-    pub batch_size: u64,
-    pub learning_rate: f64,
-    pub seed: u64,
-    pub log_every: u64,
-    pub data_dir: String,
-    pub tensorflow_version: String,
-    pub intra_op_threads: Option<u32>,
-    pub inter_op_threads: Option<u32>,
-    pub host: String,
-    pub started_at: String,
-}
+/// The schema version this reader understands: the one this binary writes.
+const SCHEMA: u32 = SCHEMA_VERSION;
 
 /// One logged step, with its values as the float32 TensorFlow returned.
 #[derive(Debug, Clone, Copy, PartialEq)]
