@@ -12,8 +12,10 @@
 //! `ckpt-<step>/`, and only then is the pointer replaced (again through a temporary file and a
 //! rename). A process killed at any moment therefore leaves the pointer on a complete
 //! checkpoint. The newest two checkpoints are kept; leftovers of a killed write are removed by
-//! the next successful one. The TensorFlow side (the saver ops) is behind
-//! [`Engine::save_variables`], so this module never touches TensorFlow types.
+//! the next successful one. A run holds a lock on `DIR` while it writes there
+//! ([`crate::dir_lock`]), so a second run into the same folder is refused rather than
+//! interleaving its checkpoints with (and pruning) the first's. The TensorFlow side (the saver
+//! ops) is behind [`Engine::save_variables`], so this module never touches TensorFlow types.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -22,6 +24,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::dir_lock::DirLock;
 use crate::mnist::dataset::{BatchState, DataSet};
 use crate::train::{Checkpointer, Engine};
 
@@ -408,6 +411,8 @@ pub struct CheckpointWriter {
     last_dir: Option<PathBuf>,
     /// Print a line on stderr for each checkpoint.
     pub verbose: bool,
+    /// Keeps other runs out of `root` while this one writes there.
+    _lock: DirLock,
 }
 
 impl CheckpointWriter {
@@ -427,6 +432,7 @@ impl CheckpointWriter {
                 root.display()
             )
         })?;
+        let lock = DirLock::acquire(root, "--checkpoint-dir")?;
         let existing = list_checkpoints(root)?;
         ensure!(
             existing.is_empty() && !root.join(POINTER_FILE).exists(),
@@ -445,12 +451,19 @@ impl CheckpointWriter {
             last_saved: None,
             last_dir: None,
             verbose: true,
+            _lock: lock,
         })
     }
 
-    /// A writer that continues `from`'s run in its checkpoint folder.
-    pub fn resuming(from: &Checkpoint, every: Option<u64>, tensorflow_version: &str) -> Self {
-        Self {
+    /// A writer that continues `from`'s run in its checkpoint folder; refused while another
+    /// run writes there.
+    pub fn resuming(
+        from: &Checkpoint,
+        every: Option<u64>,
+        tensorflow_version: &str,
+    ) -> Result<Self> {
+        let lock = DirLock::acquire(&from.root, "--resume")?;
+        Ok(Self {
             root: from.root.clone(),
             every,
             model: from.state.model.clone(),
@@ -460,7 +473,8 @@ impl CheckpointWriter {
             last_saved: Some(from.state.step),
             last_dir: Some(from.dir.clone()),
             verbose: true,
-        }
+            _lock: lock,
+        })
     }
 
     /// The checkpoint folder.
@@ -748,9 +762,10 @@ mod tests {
             .unwrap();
         fs::rename(root.path().join("x"), root.path().join("ckpt-10")).unwrap();
         assert_eq!(open_for_resume(root.path()).unwrap().state.step, 5);
-        // The resumed run writes step 10 again, replacing the orphan, and cleans up.
+        drop(w); // the killed run is gone
+                 // The resumed run writes step 10 again, replacing the orphan, and cleans up.
         let ckpt = open_for_resume(root.path()).unwrap();
-        let mut resumed = CheckpointWriter::resuming(&ckpt, Some(5), "2.21.0");
+        let mut resumed = CheckpointWriter::resuming(&ckpt, Some(5), "2.21.0").unwrap();
         resumed.verbose = false;
         resumed.save(&mut engine, 10, &batches(10)).unwrap();
         assert_eq!(names(root.path()), ["checkpoint.json", "ckpt-10", "ckpt-5"]);
@@ -806,6 +821,42 @@ mod tests {
     }
 
     #[test]
+    fn a_folder_another_run_writes_into_is_refused_and_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let mut w = writer(root.path());
+        let mut engine = Fake {
+            value: 1,
+            fail_save: false,
+        };
+        w.save(&mut engine, 5, &batches(5)).unwrap();
+        let before = names(root.path());
+        let ckpt = open_for_resume(root.path()).unwrap();
+        let err = CheckpointWriter::resuming(&ckpt, Some(5), "2.21.0")
+            .err()
+            .unwrap();
+        assert!(format!("{err:#}").contains("--resume"), "{err:#}");
+        assert!(format!("{err:#}").contains("is in use"), "{err:#}");
+        let err = CheckpointWriter::create(
+            root.path(),
+            None,
+            "dense",
+            settings(),
+            fingerprint(),
+            "2.21.0",
+        )
+        .err()
+        .unwrap();
+        assert!(format!("{err:#}").contains("is in use"), "{err:#}");
+        assert_eq!(names(root.path()), before);
+        // The first run goes on writing; once it ends, the folder can be resumed.
+        w.save(&mut engine, 10, &batches(10)).unwrap();
+        drop(w);
+        let ckpt = open_for_resume(root.path()).unwrap();
+        assert_eq!(ckpt.state.step, 10);
+        CheckpointWriter::resuming(&ckpt, Some(5), "2.21.0").unwrap();
+    }
+
+    #[test]
     fn a_new_run_refuses_a_folder_with_checkpoints() {
         let root = tempfile::tempdir().unwrap();
         let mut w = writer(root.path());
@@ -814,6 +865,7 @@ mod tests {
             fail_save: false,
         };
         w.save(&mut engine, 5, &batches(5)).unwrap();
+        drop(w); // that run ended
         let err = CheckpointWriter::create(
             root.path(),
             None,

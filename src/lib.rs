@@ -20,6 +20,7 @@ pub mod tensorboard;
 pub mod train;
 
 pub mod checkpoint;
+pub mod dir_lock;
 pub mod interrupt;
 pub mod preprocess;
 pub mod trained;

@@ -75,7 +75,7 @@ impl Persistence {
                     checkpoint,
                     self.checkpoint_every,
                     &tf,
-                ))
+                )?)
             }
             (None, Some(dir)) => Some(CheckpointWriter::create(
                 dir,
