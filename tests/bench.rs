@@ -12,17 +12,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR")
-        .env_remove("TFLAYERS_PYTHON");
-    cmd
-}
-
 /// `bench` on the tiny dataset with small batches, one round.
 fn bench(data: &Path, args: &[&str]) -> Command {
-    let mut cmd = tflayers();
+    let mut cmd = common::tflayers();
     cmd.args(["bench", "--repeat", "1", "--batch-size", "20"])
         .arg("--validation-size")
         .arg(common::TINY_VALIDATION.to_string())
@@ -196,7 +188,7 @@ fn bad_flags_are_refused_before_anything_runs() {
         (&["--reproduce", "--models", "dense"][..], "--models"),
         (&["--reproduce", "--breakdown"][..], "--breakdown"),
     ] {
-        tflayers()
+        common::tflayers()
             .arg("bench")
             .args(args)
             .assert()

@@ -7,12 +7,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 
 fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR")
-        .env_remove("TFLAYERS_MIRRORS")
-        // Missing files would otherwise be downloaded: no test touches the internet.
-        .env("TFLAYERS_OFFLINE", "1");
+    let mut cmd = common::tflayers();
+    // Missing files would otherwise be downloaded: no test touches the internet.
+    cmd.env("TFLAYERS_OFFLINE", "1");
     cmd
 }
 

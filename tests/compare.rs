@@ -11,17 +11,9 @@ use std::path::Path;
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR")
-        .env_remove("TFLAYERS_PYTHON");
-    cmd
-}
-
 /// `compare` on the tiny dataset with small batches.
 fn compare(data: &Path, args: &[&str]) -> Command {
-    let mut cmd = tflayers();
+    let mut cmd = common::tflayers();
     cmd.arg("compare")
         .args(["--batch-size", "20", "--validation-size"])
         .arg(common::TINY_VALIDATION.to_string())
@@ -167,22 +159,22 @@ fn a_tolerance_does_not_hide_a_real_divergence() {
 
 #[test]
 fn model_or_all_is_required_and_flags_are_checked() {
-    tflayers()
+    common::tflayers()
         .args(["compare", "--steps", "1"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--model"));
-    tflayers()
+    common::tflayers()
         .args(["compare", "--model", "dense", "--all"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--all"));
-    tflayers()
+    common::tflayers()
         .args(["compare", "--model", "dense", "--tolerance", "-1"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--tolerance"));
-    tflayers()
+    common::tflayers()
         .args(["compare", "--help"])
         .assert()
         .success()
@@ -233,7 +225,7 @@ fn a_failing_python_side_shows_its_error() {
 fn dropout_is_identical_on_real_mnist_for_300_steps() {
     let dir = std::env::var_os("TFLAYERS_REAL_MNIST")
         .expect("set TFLAYERS_REAL_MNIST to the folder of the four MNIST .gz files");
-    let output = tflayers()
+    let output = common::tflayers()
         .args([
             "compare",
             "--model",

@@ -26,20 +26,6 @@ use tflayers::mnist::verify::STAMP_FILE;
 const TRAIN: usize = 30;
 const TEST: usize = 10;
 
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    for var in [
-        "TFLAYERS_DATA_DIR",
-        "TFLAYERS_MODELS_DIR",
-        "TFLAYERS_MIRRORS",
-        "TFLAYERS_OFFLINE",
-        "TFLAYERS_PYTHON",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     for entry in fs::read_dir(dir).unwrap() {
@@ -90,7 +76,7 @@ fn assert_rejected(damage: impl FnOnce(&Path), expected: &[&str], train_too: boo
 
 fn assert_command_rejects(dir: &Path, args: &[&str], expected: &[&str]) {
     let before = snapshot(dir);
-    let mut cmd = tflayers();
+    let mut cmd = common::tflayers();
     cmd.args(args)
         .arg("--data-dir")
         .arg(dir)
@@ -286,7 +272,7 @@ fn a_label_above_nine() {
 fn info_reports_counts_histogram_and_checksum_status() {
     let dir = synthetic();
     let before = snapshot(dir.path());
-    let output = tflayers()
+    let output = common::tflayers()
         .args(["data", "info", "--validation-size", "5", "--data-dir"])
         .arg(dir.path())
         .output()
@@ -332,7 +318,7 @@ fn info_reports_counts_histogram_and_checksum_status() {
 #[test]
 fn fashion_reports_name_the_classes() {
     let dir = synthetic();
-    tflayers()
+    common::tflayers()
         .args([
             "data",
             "info",
@@ -358,7 +344,7 @@ fn fashion_reports_name_the_classes() {
 fn info_on_a_missing_folder_says_how_to_get_the_data() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nowhere");
-    tflayers()
+    common::tflayers()
         .args(["data", "info", "--dataset", "fashion-mnist", "--data-dir"])
         .arg(&missing)
         .assert()
@@ -376,7 +362,7 @@ fn show_draws_a_png_grid() {
     let dir = synthetic();
     let out = tempfile::tempdir().unwrap();
     let png = out.path().join("digits.png");
-    tflayers()
+    common::tflayers()
         .args([
             "data",
             "show",
@@ -412,7 +398,7 @@ fn show_rejects_bad_ranges_and_folders() {
     let dir = synthetic();
     let out = tempfile::tempdir().unwrap();
     let png = out.path().join("d.png");
-    tflayers()
+    common::tflayers()
         .args([
             "data",
             "show",
@@ -431,13 +417,13 @@ fn show_rejects_bad_ranges_and_folders() {
             "--index 5..20 is past the end of the test split, which holds 10 images",
         ));
     for bad in ["7..3", "x", "0..5000"] {
-        tflayers()
+        common::tflayers()
             .args(["data", "show", "--index", bad])
             .assert()
             .code(2)
             .stderr(predicate::str::contains("--index"));
     }
-    tflayers()
+    common::tflayers()
         .args([
             "data",
             "show",
@@ -465,20 +451,20 @@ fn every_data_subcommand_has_help() {
         vec!["data", "show", "--help"],
         vec!["data", "bench", "--help"],
     ] {
-        tflayers()
+        common::tflayers()
             .args(&args)
             .assert()
             .success()
             .stdout(predicate::str::contains("--data-dir"));
     }
-    tflayers()
+    common::tflayers()
         .args(["train", "--help"])
         .assert()
         .success()
         .stdout(predicate::str::contains("--dataset"))
         .stdout(predicate::str::contains("--offline"))
         .stdout(predicate::str::contains("--mirror"));
-    tflayers()
+    common::tflayers()
         .args(["download", "--mirror", "ftp://x/"])
         .assert()
         .code(2)
@@ -521,6 +507,17 @@ fn fake_python(dir: &Path, line: &str, status: i32) -> PathBuf {
     path
 }
 
+/// `data bench` on the synthetic folder (5 validation images) against the interpreter `python`.
+fn data_bench(data: &Path, repeat: u32, python: &Path) -> Command {
+    let mut cmd = common::tflayers();
+    cmd.args(["data", "bench", "--repeat", &repeat.to_string()])
+        .args(["--validation-size", "5", "--data-dir"])
+        .arg(data)
+        .arg("--python")
+        .arg(python);
+    cmd
+}
+
 #[test]
 fn bench_alternates_both_loaders_and_reports_the_ratio() {
     let dir = synthetic();
@@ -530,21 +527,7 @@ fn bench_alternates_both_loaders_and_reports_the_ratio() {
         r#"{"seconds": 0.5, "train": 25, "validation": 5, "test": 10}"#,
         0,
     );
-    let output = tflayers()
-        .args([
-            "data",
-            "bench",
-            "--repeat",
-            "3",
-            "--validation-size",
-            "5",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .arg("--python")
-        .arg(&python)
-        .output()
-        .unwrap();
+    let output = data_bench(dir.path(), 3, &python).output().unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(
         output.status.success(),
@@ -569,19 +552,7 @@ fn bench_reports_a_failing_or_disagreeing_python() {
     let dir = synthetic();
     let tools = tempfile::tempdir().unwrap();
     let failing = fake_python(tools.path(), "{}", 3);
-    tflayers()
-        .args([
-            "data",
-            "bench",
-            "--repeat",
-            "1",
-            "--validation-size",
-            "5",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .arg("--python")
-        .arg(&failing)
+    data_bench(dir.path(), 1, &failing)
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -592,19 +563,7 @@ fn bench_reports_a_failing_or_disagreeing_python() {
         r#"{"seconds": 0.5, "train": 24, "validation": 6, "test": 10}"#,
         0,
     );
-    tflayers()
-        .args([
-            "data",
-            "bench",
-            "--repeat",
-            "1",
-            "--validation-size",
-            "5",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .arg("--python")
-        .arg(&disagreeing)
+    data_bench(dir.path(), 1, &disagreeing)
         .assert()
         .code(1)
         .stderr(predicate::str::contains(
@@ -617,7 +576,7 @@ fn bench_runs_the_real_python_loader() {
     // The project's venv Python (made by `make setup`, which `make test` needs anyway) and
     // python/bench_load.py, end to end on a tiny data set.
     let dir = synthetic();
-    tflayers()
+    common::tflayers()
         .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env_remove("TFLAYERS_PYTHON")
         .args([
@@ -642,7 +601,7 @@ fn bench_runs_the_real_python_loader() {
 fn training_on_unpublished_files_warns_with_both_checksums() {
     let dir = synthetic();
     let before = snapshot(dir.path());
-    let output = tflayers()
+    let output = common::tflayers()
         .args([
             "train",
             "--model",
@@ -688,7 +647,7 @@ fn training_on_unpublished_files_warns_with_both_checksums() {
 fn info_shows_the_checksums_even_when_loading_fails() {
     let dir = synthetic();
     fs::write(dir.path().join(TRAIN_LABELS_FILE), b"<html>").unwrap();
-    tflayers()
+    common::tflayers()
         .args(["data", "info", "--validation-size", "5", "--data-dir"])
         .arg(dir.path())
         .assert()

@@ -14,7 +14,6 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 use http_server::{Reply, Server};
@@ -396,26 +395,13 @@ fn a_bad_cached_file_is_moved_aside_once_its_replacement_verified() {
 // The binary, as a user runs it. The published checksums are the real ones, which the
 // synthetic bodies served here cannot match.
 
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    for var in [
-        "TFLAYERS_DATA_DIR",
-        "TFLAYERS_MODELS_DIR",
-        "TFLAYERS_MIRRORS",
-        "TFLAYERS_OFFLINE",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd
-}
-
 #[test]
 fn cli_download_rejects_a_corrupted_mirror_and_leaves_the_folder_alone() {
     let src = source(12);
     let server = Server::start(routes("a", &src.bodies));
     let cache = tempfile::tempdir().unwrap();
     let before = snapshot(cache.path());
-    tflayers()
+    common::tflayers()
         .args([
             "download",
             "--retries",
@@ -453,7 +439,7 @@ fn cli_download_reports_404_and_timeouts_with_the_url() {
     )]);
     let cache = tempfile::tempdir().unwrap();
     let before = snapshot(cache.path());
-    tflayers()
+    common::tflayers()
         .args([
             "download",
             "--retries",
@@ -490,7 +476,7 @@ fn cli_download_without_network_explains_the_manual_route() {
         .unwrap()
         .port();
     let cache = tempfile::tempdir().unwrap();
-    tflayers()
+    common::tflayers()
         .args([
             "download",
             "--dataset",
@@ -521,7 +507,7 @@ fn cli_download_into_a_read_only_folder_fails_before_the_network() {
     fs::write(dir.join("keep.txt"), b"x").unwrap();
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o555)).unwrap();
     let before = snapshot(&dir);
-    let assert = tflayers()
+    let assert = common::tflayers()
         .args(["download", "--data-dir"])
         .arg(&dir)
         .arg("--mirror")
@@ -545,7 +531,7 @@ fn train_downloads_missing_files_unless_offline() {
     let server = Server::start(routes("a", &src.bodies));
     let cache = tempfile::tempdir().unwrap();
     let base = || {
-        let mut cmd = tflayers();
+        let mut cmd = common::tflayers();
         cmd.args([
             "train",
             "--model",

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::OnceLock;
 
-use assert_cmd::Command;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, Luma};
 
@@ -21,13 +20,6 @@ use tflayers::report::font::is_set;
 const TRAIN: usize = 600;
 const TEST: usize = 60;
 const VALIDATION: &str = "100";
-
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR");
-    cmd
-}
 
 /// A printed-looking digit: the 5x7 font glyph drawn with a random stroke width and slant on
 /// a large canvas, then prepared exactly as MNIST was (20-pixel box, centred by mass).
@@ -136,7 +128,7 @@ fn ok(output: Output) -> String {
 }
 
 fn train_and_save(data: &Path, model: &Path) {
-    ok(tflayers()
+    ok(common::tflayers()
         .args([
             "train",
             "--model",
@@ -167,7 +159,7 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
 
     let csv = work.path().join("predictions.csv");
     let png = work.path().join("confusion.png");
-    let evaluation = ok(tflayers()
+    let evaluation = ok(common::tflayers()
         .args(["evaluate", "--model-dir"])
         .arg(&model)
         .args(["--validation-size", VALIDATION, "--data-dir"])
@@ -209,7 +201,7 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
         .enumerate()
         .map(|(i, pixels)| write_image(work.path(), i, pixels))
         .collect();
-    let json = ok(tflayers()
+    let json = ok(common::tflayers()
         .args(["predict", "--json", "--model-dir"])
         .arg(&model)
         .arg("--models-dir")
@@ -248,7 +240,7 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
     }
 
     // The text form: one line per image, digit then the top three.
-    let text = ok(tflayers()
+    let text = ok(common::tflayers()
         .args(["predict", "--model-dir"])
         .arg(&model)
         .arg("--models-dir")
@@ -279,7 +271,7 @@ fn assert_refused(output: Output, want: &[&str]) {
 }
 
 fn predict(model: &Path, models_dir: &Path, image: &Path) -> Output {
-    tflayers()
+    common::tflayers()
         .args(["predict", "--model-dir"])
         .arg(model)
         .arg("--models-dir")
@@ -306,7 +298,7 @@ fn bad_models_and_bad_images_are_refused_naming_the_path() {
         &["no-model", "no such folder", "train"],
     );
     assert_refused(
-        tflayers()
+        common::tflayers()
             .args(["evaluate", "--model-dir"])
             .arg(&missing)
             .arg("--data-dir")
@@ -374,7 +366,7 @@ fn bad_models_and_bad_images_are_refused_naming_the_path() {
     );
     // An empty validation split.
     assert_refused(
-        tflayers()
+        common::tflayers()
             .args([
                 "evaluate",
                 "--split",

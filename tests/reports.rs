@@ -20,10 +20,8 @@ use tflayers::report::runs::Run;
 use tflayers::train::{Fanout, Observer, RunResult, StepLog};
 
 fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR")
-        .env_remove("NO_COLOR");
+    let mut cmd = common::tflayers();
+    cmd.env_remove("NO_COLOR");
     cmd
 }
 

@@ -8,18 +8,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR");
-    cmd
-}
-
 /// `train` on the tiny data with small batches; `extra` adds flags.
 fn train(data: &Path, model: &str, steps: u64, extra: &[&str]) -> Output {
-    tflayers()
+    common::tflayers()
         .args(["train", "--model", model, "--steps", &steps.to_string()])
         .args([
             "--batch-size",
@@ -229,7 +220,7 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
         &["ckpt-4", "checkpoint of model \"hidden\"", "--model hidden"],
     );
     // Another batch size, or fewer total steps than the checkpoint holds.
-    let output = tflayers()
+    let output = common::tflayers()
         .args([
             "train",
             "--model",
@@ -383,12 +374,12 @@ fn save_refuses_a_non_empty_folder_before_training_and_overwrite_replaces_it() {
 
 #[test]
 fn checkpoint_every_needs_a_checkpoint_folder() {
-    tflayers()
+    common::tflayers()
         .args(["train", "--model", "dense", "--checkpoint-every", "5"])
         .assert()
         .code(2)
         .stderr(predicates::str::contains("--checkpoint-every"));
-    tflayers()
+    common::tflayers()
         .args([
             "train",
             "--model",

@@ -6,15 +6,6 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use assert_cmd::Command;
-
-fn tflayers() -> Command {
-    let mut cmd = Command::cargo_bin("tflayers").unwrap();
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR");
-    cmd
-}
-
 fn ok(output: Output) -> String {
     assert!(
         output.status.success(),
@@ -41,7 +32,7 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     let runs = tempfile::tempdir().unwrap();
     let model = runs.path().join("model");
     let ckpt = runs.path().join("ckpt");
-    let stdout = ok(tflayers()
+    let stdout = ok(common::tflayers()
         .args([
             "train",
             "--model",
@@ -111,7 +102,7 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     }
 
     // `evaluate` reads the same model back and measures the same accuracy.
-    let evaluation = ok(tflayers()
+    let evaluation = ok(common::tflayers()
         .args(["evaluate", "--model-dir"])
         .arg(&model)
         .args(["--validation-size", "100", "--data-dir"])

@@ -1,9 +1,11 @@
-//! Helpers shared by the integration tests: the project's exported models and tiny datasets.
+//! Helpers shared by the integration tests: the binary, the project's exported models and tiny
+//! datasets.
 
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 
+use assert_cmd::Command;
 use tflayers::manifest::Manifest;
 use tflayers::mnist::fixtures::write_synthetic_mnist;
 
@@ -12,6 +14,23 @@ pub const TINY_TRAIN: usize = 600;
 pub const TINY_TEST: usize = 200;
 /// Validation images held out of the tiny training set (`--validation-size`).
 pub const TINY_VALIDATION: usize = 100;
+
+/// The `tflayers` binary with none of the program's own environment variables set, so that a
+/// developer's settings (data folder, models folder, mirrors, offline mode, Python) cannot
+/// change what a test runs.
+pub fn tflayers() -> Command {
+    let mut cmd = Command::cargo_bin("tflayers").unwrap();
+    for var in [
+        "TFLAYERS_DATA_DIR",
+        "TFLAYERS_MODELS_DIR",
+        "TFLAYERS_MIRRORS",
+        "TFLAYERS_OFFLINE",
+        "TFLAYERS_PYTHON",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
 
 /// The project's `models/` folder. The models must have been exported (`make models`, which
 /// `make test` runs first); a missing export fails the test with that command.
