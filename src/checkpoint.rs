@@ -671,10 +671,13 @@ mod tests {
         }
     }
 
+    /// A new run's writer for `root` (every 5 steps), or why it is refused.
+    fn try_writer(root: &Path) -> Result<CheckpointWriter> {
+        CheckpointWriter::create(root, Some(5), "dense", settings(), fingerprint(), "2.21.0")
+    }
+
     fn writer(root: &Path) -> CheckpointWriter {
-        let mut w =
-            CheckpointWriter::create(root, Some(5), "dense", settings(), fingerprint(), "2.21.0")
-                .unwrap();
+        let mut w = try_writer(root).unwrap();
         w.verbose = false;
         w
     }
@@ -836,16 +839,7 @@ mod tests {
             .unwrap();
         assert!(format!("{err:#}").contains("--resume"), "{err:#}");
         assert!(format!("{err:#}").contains("is in use"), "{err:#}");
-        let err = CheckpointWriter::create(
-            root.path(),
-            None,
-            "dense",
-            settings(),
-            fingerprint(),
-            "2.21.0",
-        )
-        .err()
-        .unwrap();
+        let err = try_writer(root.path()).err().unwrap();
         assert!(format!("{err:#}").contains("is in use"), "{err:#}");
         assert_eq!(names(root.path()), before);
         // The first run goes on writing; once it ends, the folder can be resumed.
@@ -866,17 +860,7 @@ mod tests {
         };
         w.save(&mut engine, 5, &batches(5)).unwrap();
         drop(w); // that run ended
-        let err = CheckpointWriter::create(
-            root.path(),
-            None,
-            "dense",
-            settings(),
-            fingerprint(),
-            "2.21.0",
-        )
-        .err()
-        .unwrap()
-        .to_string();
+        let err = try_writer(root.path()).err().unwrap().to_string();
         assert!(err.contains("already holds checkpoints"), "{err}");
         assert!(err.contains("--resume"), "{err}");
     }

@@ -343,12 +343,7 @@ impl BenchReport {
         let mut commands = None;
         for m in &self.models {
             let Some(p) = &m.process else { continue };
-            // The commands differ only in the model; the table names it on each row.
-            let each_model =
-                |command: &str| command.replace(&format!("--model {}", m.model), "--model M");
-            commands.get_or_insert_with(|| {
-                (each_model(&p.rust_command), each_model(&p.python_command))
-            });
+            commands.get_or_insert_with(|| (p.rust_command.clone(), p.python_command.clone()));
             rows.push(vec![
                 m.model.clone(),
                 p.startup_secs.rust.cell(1.0),

@@ -14,10 +14,8 @@ use anyhow::{bail, ensure, Context, Result};
 use serde::Deserialize;
 
 pub use super::metrics::Header;
-use super::metrics::SCHEMA_VERSION;
-
 /// The schema version this reader understands: the one this binary writes.
-const SCHEMA: u32 = SCHEMA_VERSION;
+use super::metrics::SCHEMA_VERSION as SCHEMA;
 
 /// One logged step, with its values as the float32 TensorFlow returned.
 #[derive(Debug, Clone, Copy, PartialEq)]
