@@ -2,28 +2,22 @@
 //! layers" (B. Fusinska, 2017), trained from Rust through libtensorflow.
 //!
 //! Python exports each model's graph as a SavedModel (`python/export.py`); this crate loads it
-//! ([`graph`]), feeds MNIST ([`mnist`]) through the article's loop ([`train`]) and prints the
-//! article's lines and tables ([`report`]).
-
-pub mod cli;
-pub mod commands;
-pub mod devices;
-pub mod graph;
-pub mod manifest;
-pub mod mnist;
-pub mod proto;
-pub mod remote;
-pub mod remote_saver;
-pub mod report;
-pub mod stdio;
-pub mod tensorboard;
-pub mod train;
-
-pub mod checkpoint;
-pub mod dir_lock;
-pub mod interrupt;
-pub mod preprocess;
-pub mod trained;
+//! ([`tf`]), feeds MNIST ([`mnist`]) through the article's loop ([`train`]) and prints the
+//! article's lines and tables ([`output`]).
 
 pub mod bench;
-pub mod tf_env;
+pub mod cli;
+pub mod commands;
+pub mod compare;
+pub mod figures;
+pub mod fsx;
+pub mod interrupt;
+pub mod manifest;
+pub mod metrics;
+pub mod mnist;
+pub mod output;
+pub mod persist;
+pub mod preprocess;
+pub mod run;
+pub mod tf;
+pub mod train;

@@ -6,7 +6,7 @@ use clap::{CommandFactory, FromArgMatches};
 
 use tflayers::cli::{Cli, Command};
 use tflayers::commands;
-use tflayers::graph::tensorflow_version;
+use tflayers::tf::model::tensorflow_version;
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
@@ -36,7 +36,7 @@ fn quiet_tensorflow_logging() {
         return;
     }
     // Starting again would load libtensorflow a second time (about 0.2 s).
-    if tflayers::tf_env::set_min_log_level(tflayers::tf_env::WARNING) {
+    if tflayers::tf::env::set_min_log_level(tflayers::tf::env::WARNING) {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {
@@ -52,9 +52,9 @@ fn quiet_tensorflow_logging() {
 }
 
 fn main() -> ExitCode {
-    tflayers::tf_env::prefer_system_allocator();
-    tflayers::tf_env::per_session_thread_pools();
-    tflayers::tf_env::tune_malloc();
+    tflayers::tf::env::prefer_system_allocator();
+    tflayers::tf::env::per_session_thread_pools();
+    tflayers::tf::env::tune_malloc();
     quiet_tensorflow_logging();
     // The version line names the libtensorflow actually loaded, not only the crate.
     let version = format!(

@@ -9,9 +9,11 @@ mod common;
 
 use std::path::Path;
 
-use tflayers::checkpoint::{open_for_resume, CheckpointWriter, DataFingerprint, RunSettings};
-use tflayers::graph::{Model, SessionConfig};
 use tflayers::mnist::dataset::{read_data_sets_with, DataSets};
+use tflayers::persist::checkpoint::{
+    open_for_resume, CheckpointWriter, DataFingerprint, RunSettings,
+};
+use tflayers::tf::model::{Model, SessionConfig};
 use tflayers::train::{train_from, Engine, Observer, Outcome, RunControl, TrainConfig};
 
 struct Silent;

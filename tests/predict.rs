@@ -12,10 +12,10 @@ use std::sync::OnceLock;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, Luma};
 
+use tflayers::figures::font::is_set;
 use tflayers::mnist::fixtures::{write_gz_idx_images, write_gz_idx_labels};
 use tflayers::mnist::{Images, NumpyRandomState};
 use tflayers::preprocess::prepare;
-use tflayers::report::font::is_set;
 
 const TRAIN: usize = 600;
 const TEST: usize = 60;

@@ -6,8 +6,8 @@ mod common;
 
 use std::path::PathBuf;
 
-use tflayers::graph::{Model, SessionConfig};
 use tflayers::mnist::dataset::{read_data_sets, DataSets};
+use tflayers::tf::model::{Model, SessionConfig};
 use tflayers::train::{train, Observer, TrainConfig};
 
 fn real_mnist() -> (PathBuf, DataSets) {
@@ -38,7 +38,7 @@ fn real_mnist_has_the_standard_split_and_labels() {
 struct Lines;
 impl Observer for Lines {
     fn on_log(&mut self, log: &tflayers::train::StepLog) -> anyhow::Result<()> {
-        println!("{}", tflayers::report::article::step_line(log));
+        println!("{}", tflayers::output::article::step_line(log));
         Ok(())
     }
 }

@@ -14,9 +14,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use tflayers::report::format::format_g;
-use tflayers::report::metrics::partial_path;
-use tflayers::report::runs::Run;
+use tflayers::metrics::runs::Run;
+use tflayers::metrics::write::partial_path;
+use tflayers::output::format::format_g;
 use tflayers::train::{Fanout, Observer, RunResult, StepLog};
 
 fn tflayers() -> Command {

@@ -3,8 +3,8 @@
 
 mod common;
 
-use tflayers::graph::{Model, SessionConfig};
 use tflayers::mnist::dataset::read_data_sets_with;
+use tflayers::tf::model::{Model, SessionConfig};
 use tflayers::train::{train, Observer, RunResult, TrainConfig};
 
 struct Silent;

@@ -9,9 +9,11 @@
 //!
 //! The command (`commands::bench`) decides the order; `report::bench` prints and saves.
 
+pub mod data;
 pub mod machine;
 pub mod process;
 pub mod python_side;
+pub mod report;
 pub mod rust_side;
 
 use serde::Serialize;

@@ -11,9 +11,9 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::Breakdown;
-use crate::graph::probe::Probe;
+use crate::compare::report::LoggedStep;
 use crate::mnist::dataset::{Batcher, DataSets};
-use crate::report::compare::LoggedStep;
+use crate::tf::probe::Probe;
 use crate::train::{evaluate, Evaluation};
 
 /// A timed portion of the loop.

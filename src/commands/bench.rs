@@ -25,22 +25,22 @@ use std::process::Command;
 
 use anyhow::{Context, Result};
 
+use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::bench::machine::{load_average, Machine};
 use crate::bench::process::{run_child, ChildRun};
 use crate::bench::python_side::{PythonEnv, Worker, TRAIN_SCRIPT};
-use crate::bench::rust_side::Stepper;
-use crate::cli::{BenchArgs, LoopArgs};
-use crate::commands::{load_manifest, models_dir};
-use crate::graph::{tensorflow_version, Model};
-use crate::manifest::{Manifest, ThreadCounts};
-use crate::mnist::bench::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
-use crate::mnist::dataset::{read_data_sets_with, DataSets};
-use crate::report::atomic::write_atomically;
-use crate::report::bench::{
+use crate::bench::report::{
     step_target, BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench,
     ReproduceBench, Settings, REPRODUCE_CHUNKED_RSS_TARGET, REPRODUCE_RSS_TARGET, REPRODUCE_TARGET,
 };
-use crate::report::compare::LoggedStep;
+use crate::bench::rust_side::Stepper;
+use crate::cli::{BenchArgs, LoopArgs};
+use crate::commands::{load_manifest, models_dir};
+use crate::compare::report::LoggedStep;
+use crate::fsx::write_atomically;
+use crate::manifest::{Manifest, ThreadCounts};
+use crate::mnist::dataset::{read_data_sets_with, DataSets};
+use crate::tf::model::{tensorflow_version, Model};
 
 pub fn run(args: &BenchArgs) -> Result<()> {
     let common = &args.common;

@@ -18,16 +18,16 @@ use anyhow::{bail, ensure, Context, Result};
 
 use crate::cli::{CompareArgs, LoopArgs};
 use crate::commands::{load_data, load_manifest};
-use crate::graph::{tensorflow_version, Model};
-use crate::manifest::Manifest;
-use crate::mnist::dataset::DataSets;
-use crate::report::article::{step_line, test_line};
-use crate::report::atomic::write_atomically;
-use crate::report::compare::{
+use crate::compare::report::{
     json_report, markdown_report, summary_table, Comparison, LoggedStep, Settings, Side,
 };
-use crate::report::compare_plot::write_plot;
-use crate::report::metrics_read::MetricsFile;
+use crate::figures::compare::write_plot;
+use crate::fsx::write_atomically;
+use crate::manifest::Manifest;
+use crate::metrics::read::MetricsFile;
+use crate::mnist::dataset::DataSets;
+use crate::output::article::{step_line, test_line};
+use crate::tf::model::{tensorflow_version, Model};
 use crate::train::{evaluate, train, Observer, RunResult, StepLog};
 
 /// The reference script, relative to the project root.

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::cli::DevicesArgs;
-use crate::devices::{build_info, list_devices, BuildInfo, DeviceInfo};
+use crate::tf::devices::{build_info, list_devices, BuildInfo, DeviceInfo};
 
 pub fn run(args: &DevicesArgs) -> Result<()> {
     let build = build_info()?;

@@ -6,15 +6,15 @@ use std::fmt::Write as _;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::checkpoint::write_atomically;
 use crate::cli::{EvaluateArgs, Split};
 use crate::commands::{load_data, load_manifest};
-use crate::graph::Model;
+use crate::figures::heatmap;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
-use crate::report::confusion::{argmax, Confusion};
-use crate::report::format::format_g;
-use crate::report::heatmap;
-use crate::trained;
+use crate::output::confusion::{argmax, Confusion};
+use crate::output::format::format_g;
+use crate::persist::checkpoint::write_atomically;
+use crate::persist::trained;
+use crate::tf::model::Model;
 
 pub fn run(args: &EvaluateArgs) -> Result<()> {
     let info = trained::open(&args.model_dir)?;

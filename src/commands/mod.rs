@@ -6,11 +6,9 @@ pub mod devices;
 pub mod download;
 pub mod plot;
 pub mod reproduce;
-pub mod run_outputs;
 pub mod train;
 
 pub mod evaluate;
-pub mod persist;
 pub mod predict;
 
 pub mod bench;

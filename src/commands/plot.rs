@@ -3,8 +3,8 @@
 use anyhow::Result;
 
 use crate::cli::PlotArgs;
-use crate::report::plot::plot_curves;
-use crate::report::runs::Run;
+use crate::figures::curves::plot_curves;
+use crate::metrics::runs::Run;
 
 pub fn run(args: &PlotArgs) -> Result<()> {
     let runs = args

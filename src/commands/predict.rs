@@ -9,12 +9,12 @@ use serde::Serialize;
 
 use crate::cli::PredictArgs;
 use crate::commands::resolve_models_dir;
-use crate::graph::Model;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
+use crate::output::confusion::argmax;
+use crate::persist::trained;
 use crate::preprocess::{self, Prepared};
-use crate::report::confusion::argmax;
-use crate::trained;
+use crate::tf::model::Model;
 
 /// One class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -5,12 +5,12 @@ use std::io;
 use anyhow::{bail, Context, Result};
 
 use crate::cli::ReproduceArgs;
-use crate::commands::run_outputs::{report_metrics_path, Requested, RunOutputs};
 use crate::commands::{announce_eval_chunks, load_data, load_manifest};
-use crate::graph::Model;
-use crate::report::article::ArticlePrinter;
-use crate::report::report_dir::{write_report, ReportRow};
-use crate::report::summary::{summary_table, SummaryRow};
+use crate::output::article::ArticlePrinter;
+use crate::output::report_dir::{write_report, ReportRow};
+use crate::output::summary::{summary_table, SummaryRow};
+use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
+use crate::tf::model::Model;
 use crate::train::{Outcome, RunControl};
 
 pub fn run(args: &ReproduceArgs) -> Result<()> {

@@ -5,11 +5,11 @@ use std::io;
 use anyhow::Result;
 
 use crate::cli::TrainArgs;
-use crate::commands::persist::Persistence;
-use crate::commands::run_outputs::{Requested, RunOutputs};
 use crate::commands::{announce_eval_chunks, load_data, load_manifest};
-use crate::graph::Model;
-use crate::report::article::ArticlePrinter;
+use crate::output::article::ArticlePrinter;
+use crate::run::outputs::{Requested, RunOutputs};
+use crate::run::persist::Persistence;
+use crate::tf::model::Model;
 use crate::train::{Outcome, RunResult};
 
 pub fn run(args: &TrainArgs) -> Result<RunResult> {

@@ -20,7 +20,6 @@
 //! [`read_data_sets`] itself never downloads: callers ([`download::ensure_present`])
 //! fetch missing files first.
 
-pub mod bench;
 pub mod catalog;
 pub mod convert;
 pub mod dataset;

@@ -1,0 +1,3 @@
+//! Rust against Python on one model: the verdict and its report ([`report`]).
+
+pub mod report;

@@ -1,0 +1,203 @@
+//! The text reports about the data: `data info`'s tables and `data bench`'s comparison.
+//!
+//! Owns only formatting: the checksum status of each file, the size and label histogram of
+//! each split (with the class names, which matter for Fashion-MNIST), and the loading
+//! benchmark's medians, ranges and ratio.
+
+use crate::bench::data::LoadBench;
+use crate::mnist::catalog::{DatasetKind, FileSpec};
+use crate::mnist::dataset::{DataSet, DataSets, IMAGE_SIDE, NUM_CLASSES};
+use crate::mnist::verify::FileStatus;
+
+/// Characters of a hash shown in the status column.
+const SHORT_HASH: usize = 12;
+
+/// One word or phrase for a file's checksum status.
+pub fn status_text(spec: &FileSpec, status: &FileStatus) -> String {
+    match status {
+        FileStatus::Missing => "missing".to_string(),
+        FileStatus::Verified { stamped: true } => {
+            format!("verified, stamp ({}…)", &spec.sha256[..SHORT_HASH])
+        }
+        FileStatus::Verified { stamped: false } => {
+            format!("verified, hashed now ({}…)", &spec.sha256[..SHORT_HASH])
+        }
+        FileStatus::Mismatch { actual } => format!(
+            "MISMATCH: expected SHA-256 {} ({} bytes), found {} ({} bytes)",
+            spec.sha256, spec.size, actual.sha256, actual.size
+        ),
+        FileStatus::Unreadable(reason) => format!("UNREADABLE: {reason}"),
+    }
+}
+
+/// The checksum table: one row per file.
+pub fn checksum_table(files: &[(FileSpec, FileStatus)]) -> String {
+    let width = files
+        .iter()
+        .map(|(spec, _)| spec.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let mut out = format!("{:<width$}  checksum of the decompressed bytes\n", "file");
+    for (spec, status) in files {
+        out.push_str(&format!(
+            "{:<width$}  {}\n",
+            spec.name,
+            status_text(spec, status)
+        ));
+    }
+    out
+}
+
+fn histogram(set: &DataSet) -> [usize; NUM_CLASSES] {
+    let mut counts = [0; NUM_CLASSES];
+    for &label in set.labels() {
+        if let Some(count) = counts.get_mut(usize::from(label)) {
+            *count += 1;
+        }
+    }
+    counts
+}
+
+/// The split table (count and shape) and the label histogram with class names.
+pub fn split_tables(kind: DatasetKind, data: &DataSets) -> String {
+    let splits = [
+        ("train", &data.train),
+        ("validation", &data.validation),
+        ("test", &data.test),
+    ];
+    let mut out = format!("{:<10}  {:>6}  shape\n", "split", "images");
+    for (name, set) in splits {
+        out.push_str(&format!(
+            "{name:<10}  {:>6}  {} x {IMAGE_SIDE} x {IMAGE_SIDE} f32 in [0, 1], one-hot labels {} x {NUM_CLASSES}\n",
+            set.len(),
+            set.len(),
+            set.len(),
+        ));
+    }
+    let counts = splits.map(|(_, set)| histogram(set));
+    let class_width = kind
+        .class_names()
+        .iter()
+        .map(|name| name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    out.push_str(&format!(
+        "\n{:<5}  {:<class_width$}  {:>6}  {:>10}  {:>6}\n",
+        "label", "class", "train", "validation", "test"
+    ));
+    for (label, class) in kind.class_names().iter().enumerate() {
+        out.push_str(&format!(
+            "{label:<5}  {class:<class_width$}  {:>6}  {:>10}  {:>6}\n",
+            counts[0][label], counts[1][label], counts[2][label],
+        ));
+    }
+    out
+}
+
+/// One line per timed round of the loading benchmark.
+pub fn bench_round_line(round: usize, rust: f64, python: f64) -> String {
+    format!(
+        "round {:>2}: Rust {:>7.1} ms   Python {:>7.1} ms",
+        round + 1,
+        rust * 1e3,
+        python * 1e3
+    )
+}
+
+/// The benchmark's summary: medians, ranges and the Rust/Python ratio.
+pub fn bench_summary(bench: &LoadBench, target: f64) -> String {
+    let row = |name: &str, samples: &crate::bench::data::Samples| {
+        format!(
+            "{name:<7} {:>10.1} {:>10.1} {:>10.1} {:>6}\n",
+            samples.median() * 1e3,
+            samples.min() * 1e3,
+            samples.max() * 1e3,
+            samples.0.len()
+        )
+    };
+    let ratio = bench.ratio();
+    format!(
+        "{:<7} {:>10} {:>10} {:>10} {:>6}\n{}{}Rust/Python ratio of the medians: {ratio:.2} (target <= {target}: {})\n",
+        "loader",
+        "median ms",
+        "min ms",
+        "max ms",
+        "runs",
+        row("Rust", &bench.rust),
+        row("Python", &bench.python),
+        if ratio <= target { "met" } else { "NOT met" }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bench::data::Samples;
+    use crate::mnist::catalog::FASHION_MNIST_FILES;
+    use crate::mnist::verify::Digest;
+
+    #[test]
+    fn statuses_in_words() {
+        let spec = FASHION_MNIST_FILES[0];
+        assert_eq!(status_text(&spec, &FileStatus::Missing), "missing");
+        assert!(status_text(&spec, &FileStatus::Verified { stamped: true })
+            .starts_with("verified, stamp (c59f468a2f67"));
+        let mismatch = status_text(
+            &spec,
+            &FileStatus::Mismatch {
+                actual: Digest {
+                    sha256: "ab".repeat(32),
+                    size: 5,
+                },
+            },
+        );
+        assert!(mismatch.contains(spec.sha256) && mismatch.contains(&"ab".repeat(32)));
+        assert!(mismatch.contains("(5 bytes)"));
+        let table = checksum_table(&[(spec, FileStatus::Missing)]);
+        assert!(table.starts_with("file  "), "{table}");
+        assert!(
+            table.contains("train-images-idx3-ubyte.gz  missing"),
+            "{table}"
+        );
+    }
+
+    #[test]
+    fn split_tables_count_labels_with_class_names() {
+        let set =
+            |labels: &[u8]| DataSet::from_bytes(&vec![0; labels.len() * 784], labels, "x").unwrap();
+        let data = DataSets {
+            train: set(&[9, 9, 0]),
+            validation: set(&[1]),
+            test: set(&[9]),
+        };
+        let text = split_tables(DatasetKind::FashionMnist, &data);
+        assert!(text.contains("train            3  3 x 28 x 28"), "{text}");
+        let boots = text.lines().find(|l| l.starts_with("9 ")).unwrap();
+        assert_eq!(
+            boots.split_whitespace().collect::<Vec<_>>(),
+            ["9", "Ankle", "boot", "2", "0", "1"]
+        );
+        let mnist = split_tables(DatasetKind::Mnist, &data);
+        assert!(mnist
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "1", "0", "1", "0"]));
+    }
+
+    #[test]
+    fn bench_summary_reports_the_ratio() {
+        let bench = LoadBench {
+            rust: Samples(vec![0.1, 0.09, 0.11]),
+            python: Samples(vec![0.2, 0.25, 0.19]),
+        };
+        let text = bench_summary(&bench, 0.6);
+        assert!(
+            text.contains("Rust/Python ratio of the medians: 0.50"),
+            "{text}"
+        );
+        assert!(text.contains("met"), "{text}");
+        assert!(text.lines().nth(1).unwrap().starts_with("Rust"), "{text}");
+        assert!(bench_round_line(0, 0.1, 0.2).contains("Rust   100.0 ms"));
+    }
+}

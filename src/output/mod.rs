@@ -1,0 +1,10 @@
+//! Text the program prints: the article's lines, `%g`, the progress bar, summary and
+//! confusion tables, the data reports, and the reproduce report folder.
+
+pub mod article;
+pub mod confusion;
+pub mod data_info;
+pub mod format;
+pub mod progress;
+pub mod report_dir;
+pub mod summary;

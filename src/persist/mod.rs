@@ -1,0 +1,7 @@
+//! What a training run keeps on disk beyond its logs: checkpoints to resume from
+//! ([`checkpoint`]), trained SavedModels for `evaluate` and `predict` ([`trained`]), and the
+//! lock that keeps two runs out of one checkpoint folder ([`lock`]).
+
+pub mod checkpoint;
+pub mod lock;
+pub mod trained;

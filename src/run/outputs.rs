@@ -1,0 +1,192 @@
+//! What a training command writes around one model's run besides the article's lines: the
+//! progress bar (stderr), `--metrics` files and `--tensorboard` events.
+//!
+//! The article's printer stays the first thing that writes stdout; every output here goes to
+//! stderr or to files, so stdout is the same with and without them. The validation split is
+//! evaluated (after the test line is printed) only when a metrics file asks for it, so a run
+//! without `--metrics` costs exactly what it did.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{ensure, Context, Result};
+
+use crate::cli::LoopArgs;
+use crate::manifest::Manifest;
+use crate::metrics::write::{
+    final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
+};
+use crate::mnist::dataset::DataSets;
+use crate::output::progress::{self, Progress};
+use crate::tf::model::{tensorflow_version, Model};
+use crate::tf::summaries::TensorBoard;
+use crate::train::{
+    evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult, TrainConfig,
+};
+
+/// What the user asked for around a run.
+#[derive(Debug, Clone, Default)]
+pub struct Requested {
+    /// Metrics files (`.jsonl` or `.csv`), each written with the same records.
+    pub metrics: Vec<PathBuf>,
+    /// TensorBoard root folder; the events go to `<root>/<model>/`.
+    pub tensorboard: Option<PathBuf>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+impl Requested {
+    /// Rejects two `--metrics` flags naming the same file (they would share `FILE.partial`).
+    pub fn check(&self) -> Result<()> {
+        let mut seen = HashSet::new();
+        for path in &self.metrics {
+            ensure!(
+                seen.insert(path),
+                "--metrics {} is given twice; name each file once",
+                path.display()
+            );
+        }
+        Ok(())
+    }
+}
+
+/// The header record of a run of `model` with these settings, stamped now.
+pub fn header(model: &str, common: &LoopArgs) -> Header {
+    Header {
+        schema: SCHEMA_VERSION,
+        program: PROGRAM.to_string(),
+        model: model.to_string(),
+        steps: common.steps,
+        batch_size: common.batch_size,
+        learning_rate: setting(common.learning_rate),
+        seed: u64::from(common.seed),
+        log_every: common.log_every,
+        data_dir: common.paths.data_dir.display().to_string(),
+        tensorflow_version: tensorflow_version(),
+        intra_op_threads: common.intra_op_threads,
+        inter_op_threads: common.inter_op_threads,
+        host: host_name(),
+        started_at: now_rfc3339(),
+    }
+}
+
+/// The outputs of one model's run, opened before the loop and finished after it.
+pub struct RunOutputs {
+    progress: Option<Progress>,
+    metrics: Vec<MetricsWriter>,
+    tensorboard: Option<TensorBoard>,
+    started: Instant,
+    quiet: bool,
+}
+
+impl RunOutputs {
+    /// Opens what `requested` names for a run of `model` (named `name`).
+    pub fn start(
+        name: &str,
+        model: &Model,
+        manifest: &Manifest,
+        common: &LoopArgs,
+        requested: &Requested,
+    ) -> Result<Self> {
+        requested.check()?;
+        let tensorboard = match &requested.tensorboard {
+            Some(root) => Some(TensorBoard::open(
+                model,
+                manifest,
+                &common.session_config(),
+                &root.join(name),
+            )?),
+            None => None,
+        };
+        // `total_secs` in the final record counts from the header on.
+        let started = Instant::now();
+        let header = header(name, common);
+        let metrics = requested
+            .metrics
+            .iter()
+            .map(|path| MetricsWriter::create(path, &header))
+            .collect::<Result<Vec<_>>>()?;
+        let progress = if progress::wanted(requested.quiet) {
+            Some(Progress::new(name, common.steps, common.batch_size)?)
+        } else {
+            None
+        };
+        Ok(Self {
+            progress,
+            metrics,
+            tensorboard,
+            started,
+            quiet: requested.quiet,
+        })
+    }
+
+    /// Runs the article's loop with `printer` (the article's lines) and these outputs.
+    pub fn train(
+        &mut self,
+        model: &mut Model,
+        data: &DataSets,
+        config: &TrainConfig,
+        control: RunControl<'_>,
+        printer: &mut dyn Observer,
+    ) -> Result<Outcome> {
+        let mut observers: Vec<&mut dyn Observer> = Vec::new();
+        let mut lifted;
+        match &mut self.progress {
+            Some(progress) => {
+                lifted = progress.around(printer);
+                observers.push(progress);
+                observers.push(&mut lifted);
+            }
+            None => observers.push(printer),
+        }
+        for writer in &mut self.metrics {
+            observers.push(writer);
+        }
+        if let Some(board) = &mut self.tensorboard {
+            observers.push(board);
+        }
+        train_from(model, data, config, control, &mut Fanout::new(observers))
+    }
+
+    /// Completes the metrics files (evaluating the validation split for them) and closes the
+    /// event file. Returns the validation figures when they were computed.
+    pub fn finish(
+        self,
+        model: &mut Model,
+        data: &DataSets,
+        config: &TrainConfig,
+        result: &RunResult,
+    ) -> Result<Option<Evaluation>> {
+        let validation = if self.metrics.is_empty() || data.validation.is_empty() {
+            None
+        } else {
+            Some(
+                evaluate(model, &data.validation, config.eval_batch_size)
+                    .context("evaluating the validation split for --metrics failed")?,
+            )
+        };
+        let record = final_record(
+            result,
+            validation.as_ref(),
+            self.started.elapsed().as_secs_f64(),
+        );
+        for writer in self.metrics {
+            let path = writer.finish(&record)?;
+            if !self.quiet {
+                eprintln!("Metrics written to {}", path.display());
+            }
+        }
+        if let Some(board) = self.tensorboard {
+            if !self.quiet {
+                eprintln!("TensorBoard events written to {}", board.logdir().display());
+            }
+        }
+        Ok(validation)
+    }
+}
+
+/// `<dir>/metrics/<model>.jsonl`: where `reproduce --report DIR` keeps each model's metrics.
+pub fn report_metrics_path(dir: &Path, model: &str) -> PathBuf {
+    dir.join("metrics").join(format!("{model}.jsonl"))
+}

@@ -1,0 +1,185 @@
+//! What `train` does around the loop with `--checkpoint-dir`, `--resume`, `--save` and
+//! Ctrl-C: every check that can fail runs before training starts, and a stopped run turns
+//! into an [`Interrupted`] error carrying the resume command.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+
+use crate::cli::TrainArgs;
+use crate::interrupt::{self, resume_command, Interrupted};
+use crate::manifest::Manifest;
+use crate::mnist::dataset::DataSets;
+use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint, RunSettings};
+use crate::persist::trained::{self, ModelInfo};
+use crate::tf::model::tensorflow_version;
+use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult};
+
+/// The checkpoint, resume and save state of one `train` run.
+pub struct Persistence {
+    model: String,
+    steps: u64,
+    settings: RunSettings,
+    checkpoint_dir: Option<PathBuf>,
+    checkpoint_every: Option<u64>,
+    resume: Option<Checkpoint>,
+    writer: Option<CheckpointWriter>,
+    save: Option<PathBuf>,
+    exported: PathBuf,
+}
+
+impl Persistence {
+    /// Checks the flags against the disk before any data is read: the `--save` target, the
+    /// checkpoint to resume and its compatibility with the other flags.
+    pub fn prepare(args: &TrainArgs, manifest: &Manifest) -> Result<Self> {
+        let common = &args.common;
+        let persist = &args.persist;
+        let model = args.model.as_str().to_string();
+        let settings = RunSettings {
+            batch_size: common.batch_size,
+            learning_rate: common.learning_rate,
+            seed: common.seed,
+            validation_size: common.paths.validation_size,
+        };
+        if let Some(dir) = &persist.save {
+            trained::check_target(dir, persist.overwrite)?;
+        }
+        let resume = match &persist.resume {
+            Some(dir) => {
+                let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
+                checkpoint.check_compatible(&model, &settings, common.steps)?;
+                Some(checkpoint)
+            }
+            None => None,
+        };
+        Ok(Self {
+            exported: manifest.model_dir(&model),
+            model,
+            steps: common.steps,
+            settings,
+            checkpoint_dir: persist.checkpoint_dir.clone(),
+            checkpoint_every: persist.checkpoint_every,
+            resume,
+            writer: None,
+            save: persist.save.clone(),
+        })
+    }
+
+    /// Checks the data against the checkpoint and sets up the checkpoint writer.
+    pub fn check_data(&mut self, data: &DataSets) -> Result<()> {
+        let tf = tensorflow_version();
+        self.writer = match (&self.resume, &self.checkpoint_dir) {
+            (Some(checkpoint), _) => {
+                checkpoint.check_data(&data.train)?;
+                Some(CheckpointWriter::resuming(
+                    checkpoint,
+                    self.checkpoint_every,
+                    &tf,
+                )?)
+            }
+            (None, Some(dir)) => Some(CheckpointWriter::create(
+                dir,
+                self.checkpoint_every,
+                &self.model,
+                self.settings.clone(),
+                DataFingerprint::of(&data.train),
+                &tf,
+            )?),
+            (None, None) => None,
+        };
+        Ok(())
+    }
+
+    /// Loads the checkpoint's variables into `engine` when resuming.
+    pub fn restore(&self, engine: &mut dyn Engine) -> Result<()> {
+        if let Some(checkpoint) = &self.resume {
+            engine
+                .restore_variables(&checkpoint.variables_prefix())
+                .with_context(|| {
+                    format!(
+                        "cannot resume from {}: its variables do not load into model {:?}",
+                        checkpoint.dir.display(),
+                        self.model
+                    )
+                })?;
+            eprintln!(
+                "Resuming {} from {} at step {} of {}",
+                self.model,
+                checkpoint.dir.display(),
+                checkpoint.state.step,
+                self.steps
+            );
+        }
+        Ok(())
+    }
+
+    /// Where the loop starts, the checkpoint writer and the Ctrl-C flag.
+    pub fn control(&mut self) -> Result<RunControl<'_>> {
+        let stop = interrupt::install()?;
+        let (start_step, batch_state) = match &self.resume {
+            Some(checkpoint) => (
+                checkpoint.state.step,
+                Some(checkpoint.state.batches.clone()),
+            ),
+            None => (0, None),
+        };
+        Ok(RunControl {
+            start_step,
+            batch_state,
+            checkpointer: self
+                .writer
+                .as_mut()
+                .map(|writer| writer as &mut dyn Checkpointer),
+            stop: Some(stop),
+        })
+    }
+
+    /// Saves the trained model of a finished run, or turns a stopped run into the
+    /// [`Interrupted`] error that tells how to resume.
+    pub fn finish(&self, outcome: Outcome, engine: &mut dyn Engine) -> Result<RunResult> {
+        match outcome {
+            Outcome::Finished(result) => {
+                if let Some(dir) = &self.save {
+                    let info = ModelInfo::new(
+                        &self.model,
+                        result.steps,
+                        result.test.accuracy,
+                        self.settings.clone(),
+                        &tensorflow_version(),
+                    );
+                    trained::write(dir, &self.exported, engine, &info).with_context(|| {
+                        format!(
+                            "cannot save the trained model into {}; nothing there was changed",
+                            dir.display()
+                        )
+                    })?;
+                    eprintln!("Saved the trained model to {}", dir.display());
+                }
+                Ok(result)
+            }
+            Outcome::Stopped { step } => Err(self.interrupted(step).into()),
+        }
+    }
+
+    fn interrupted(&self, step: u64) -> Interrupted {
+        let mut message = format!("Interrupted after step {step} of {}.", self.steps);
+        if self.save.is_some() {
+            message.push_str(" The model was not saved (--save needs a completed run).");
+        }
+        match &self.writer {
+            Some(writer) => {
+                let argv: Vec<String> = std::env::args().collect();
+                let last = writer.last_dir().unwrap_or(writer.root());
+                message.push_str(&format!(
+                    "\nCheckpoint: {}\nResume with:\n  {}",
+                    last.display(),
+                    resume_command(&argv, writer.root())
+                ));
+            }
+            None => message.push_str(
+                "\nNothing was checkpointed; run with --checkpoint-dir DIR to be able to resume.",
+            ),
+        }
+        Interrupted { message }
+    }
+}

@@ -1,0 +1,164 @@
+//! Process-wide TensorFlow settings, made at the start of `main` before TensorFlow runs.
+//!
+//! **The allocator.** With oneDNN (on by default on x86-64), TensorFlow allocates tensors of
+//! 4 KiB and more from a BFC pool that keeps every page it ever touched: a process's memory
+//! only grows, and evaluating the 10,000 test images of one model after another leaves the
+//! union of their buffers resident. `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` sends them to the C
+//! allocator instead, which returns large blocks when they are freed; the computation and
+//! its results are the same. [`prefer_system_allocator`] sets it unless the user set it.
+//!
+//! **Thread pools.** TensorFlow creates its pool of intra-op threads once per process, sized by
+//! the first session; later sessions share it whatever their own setting. `reproduce` runs
+//! `dense` (one intra-op thread, the fastest for that tiny graph) before the conv models, which
+//! would then run on one core. `TF_OVERRIDE_GLOBAL_THREADPOOL=1` gives each session the pool
+//! its config asks for; [`per_session_thread_pools`] sets it unless the user set it. (The
+//! inter-op pool is shared the same way, so every model has the same inter-op default.)
+//!
+//! **Malloc.** With the system allocator, glibc's malloc serves the conv models' 10 MB
+//! activations from per-thread arenas of 64 MiB heaps. When a step frees them, an arena whose
+//! extra heap ran empty unmaps it, and the next step maps and faults it in again: measured
+//! here, about one heap of 64 MiB a step in some runs of `conv1` and none in others (which one
+//! depends on thread timing and on what the process ran before), 31 ms a step against 21 ms.
+//! glibc keeps such a heap when `M_TOP_PAD` is at least a heap's size; that setting also fixes
+//! the mmap threshold at its 128 KiB start, so [`tune_malloc`] raises it to glibc's own
+//! dynamic ceiling (32 MiB) and limits the arenas to one per CPU, which bounds what the kept
+//! heaps hold. Buffers above 32 MiB (the test-set evaluation's) are still mapped and returned
+//! to the system when freed, so the peak memory stays that of the system allocator.
+//!
+//! **The log level.** libtensorflow logs through Abseil, and its first log line is written by
+//! a static initializer while the library is being loaded, before `main`; the log level it
+//! reads from `TF_CPP_MIN_LOG_LEVEL` at that moment stays fixed, so setting the variable in
+//! `main` is too late. Abseil's own `absl::SetMinLogLevel` still changes the level afterwards,
+//! and the library exports it. It is a C++ function in a versioned namespace (`lts_<date>` of the
+//! Abseil release TensorFlow was built with), so it is looked up at run time by its mangled
+//! name: a TensorFlow built with another Abseil simply does not have it, and the caller falls
+//! back to starting the program again with the variable set.
+
+/// The variable TensorFlow's oneDNN allocator reads when it first allocates.
+const SYSTEM_ALLOCATOR: &str = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR";
+
+/// Sets `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` unless it is set (`0` keeps TensorFlow's pool).
+/// Child processes (the Python side of `compare` and `bench`) inherit it, so both sides run
+/// with the same allocator. Called first thing in `main`, while this is the only thread.
+pub fn prefer_system_allocator() {
+    if std::env::var_os(SYSTEM_ALLOCATOR).is_none() {
+        std::env::set_var(SYSTEM_ALLOCATOR, "1");
+    }
+}
+
+/// The variable that gives each session its own intra-op thread pool.
+const OWN_THREAD_POOLS: &str = "TF_OVERRIDE_GLOBAL_THREADPOOL";
+
+/// Sets `TF_OVERRIDE_GLOBAL_THREADPOOL=1` unless it is set, so that each model's session gets
+/// the intra-op thread count it asks for even after another model's session in the same
+/// process. Inherited by child processes like the allocator setting.
+pub fn per_session_thread_pools() {
+    if std::env::var_os(OWN_THREAD_POOLS).is_none() {
+        std::env::set_var(OWN_THREAD_POOLS, "1");
+    }
+}
+
+/// glibc's environment variables for the settings below (read when a process starts).
+const MALLOC_VARIABLES: [&str; 3] = [
+    "MALLOC_ARENA_MAX",
+    "MALLOC_MMAP_THRESHOLD_",
+    "MALLOC_TOP_PAD_",
+];
+/// Buffers at or below this many bytes come from the arenas' heaps (glibc's dynamic ceiling).
+const MMAP_THRESHOLD: usize = 32 << 20;
+/// Free memory a heap keeps instead of giving it back: one heap (64 MiB on 64-bit glibc).
+const TOP_PAD: usize = 64 << 20;
+
+/// The malloc settings to make, in the order of [`MALLOC_VARIABLES`]: one arena per CPU, the
+/// mmap threshold and the top pad; `None` when the user chose any malloc setting, as one of
+/// those variables or in `GLIBC_TUNABLES`.
+fn malloc_settings(
+    env: impl Fn(&str) -> Option<std::ffi::OsString>,
+    cpus: usize,
+) -> Option<[usize; 3]> {
+    let chosen = MALLOC_VARIABLES.iter().any(|name| env(name).is_some())
+        || env("GLIBC_TUNABLES").is_some_and(|t| t.to_string_lossy().contains("glibc.malloc."));
+    (!chosen).then_some([cpus.max(1), MMAP_THRESHOLD, TOP_PAD])
+}
+
+/// Makes the malloc settings of the module's notes in this process (`mallopt`) and, through
+/// glibc's variables, in child processes, so that the Python side of `compare` and `bench`
+/// allocates the same way. Does nothing when the user chose a malloc setting. Called first
+/// thing in `main`, while this is the only thread.
+pub fn tune_malloc() {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let Some(values) = malloc_settings(|name| std::env::var_os(name), cpus) else {
+        return;
+    };
+    for (name, value) in MALLOC_VARIABLES.iter().zip(values) {
+        std::env::set_var(name, value.to_string());
+    }
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    for (param, value) in [libc::M_ARENA_MAX, libc::M_MMAP_THRESHOLD, libc::M_TOP_PAD]
+        .into_iter()
+        .zip(values)
+    {
+        let value = libc::c_int::try_from(value).unwrap_or(libc::c_int::MAX);
+        // SAFETY: mallopt only changes one of glibc malloc's parameters; each of these takes
+        // any positive value (an mmap threshold above glibc's maximum is refused, not applied).
+        unsafe { libc::mallopt(param, value) };
+    }
+}
+
+/// `absl::lts_20250814::SetMinLogLevel(absl::LogSeverityAtLeast)`, the Abseil release of
+/// TensorFlow 2.21.
+const SET_MIN_LOG_LEVEL: &std::ffi::CStr =
+    c"_ZN4absl12lts_2025081414SetMinLogLevelENS0_18LogSeverityAtLeastE";
+
+/// Abseil's `LogSeverityAtLeast::kWarning`: warnings and errors still show.
+pub const WARNING: i32 = 1;
+
+/// Sets the loaded TensorFlow's minimum log severity (0 info, 1 warning, 2 error) if its
+/// Abseil exports the setter; returns whether it did.
+pub fn set_min_log_level(level: i32) -> bool {
+    // SAFETY: dlsym with RTLD_DEFAULT only searches the symbols already loaded (the
+    // TensorFlow libraries this binary is linked against) and takes a NUL-terminated name.
+    let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, SET_MIN_LOG_LEVEL.as_ptr()) };
+    if symbol.is_null() {
+        return false;
+    }
+    // SAFETY: the mangled name pins the signature `void (absl::LogSeverityAtLeast)`, an
+    // `enum class : int`, which the x86-64 and AArch64 C++ ABIs pass exactly as a C `int`.
+    let set: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(symbol) };
+    set(level);
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn malloc_is_tuned_unless_the_user_chose() {
+        use std::ffi::OsString;
+        let none = |_: &str| None;
+        assert_eq!(malloc_settings(none, 2), Some([2, 32 << 20, 64 << 20]));
+        assert_eq!(malloc_settings(none, 0).map(|v| v[0]), Some(1));
+        for name in MALLOC_VARIABLES {
+            let set = |n: &str| (n == name).then(|| OsString::from("8"));
+            assert_eq!(malloc_settings(set, 2), None, "{name}");
+        }
+        let tunables = |value: &'static str| {
+            move |n: &str| (n == "GLIBC_TUNABLES").then(|| OsString::from(value))
+        };
+        assert!(malloc_settings(tunables("glibc.rtld.nns=2"), 2).is_some());
+        assert_eq!(
+            malloc_settings(tunables("glibc.rtld.nns=2:glibc.malloc.arena_max=3"), 2),
+            None
+        );
+    }
+
+    #[test]
+    fn the_setter_of_the_linked_tensorflow_is_found() {
+        // The binary links TensorFlow 2.21 from the pinned wheel, whose Abseil exports it;
+        // after a TensorFlow upgrade this test says that SET_MIN_LOG_LEVEL needs the new
+        // Abseil namespace (the program would still work, starting itself twice).
+        let _ = crate::tf::model::tensorflow_version();
+        assert!(set_min_log_level(WARNING));
+    }
+}

@@ -1,0 +1,300 @@
+//! A model's session on a remote TensorFlow server, with its files kept on this machine. One of
+//! the few modules that import `tensorflow` (with `graph.rs`, `devices.rs`, `tensorboard.rs`).
+//!
+//! TensorFlow's saver ops run where the session runs: on a remote server, `RestoreV2` would
+//! read the SavedModel's variables and `SaveV2` would write checkpoints on the server's disk,
+//! which need not be this machine's. So a remote model keeps its graph's saver ops unused and
+//! mirrors them in a small local graph: the same `RestoreV2` and `SaveV2` ops with the same
+//! tensor names, fed a prefix on this machine. Restoring reads the values here and runs the
+//! remote saver's restore op with them fed in place of its file reads; saving fetches the values
+//! the remote `SaveV2` would have written and writes them here. The files are byte-for-byte
+//! what the saver writes in-process, and the server opens none.
+
+use std::fs;
+use std::path::Path;
+
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use tensorflow::{
+    DataType, Graph, ImportGraphDefOptions, Operation, Output, Session, SessionOptions,
+    SessionRunArgs, Tensor,
+};
+
+use crate::manifest::Manifest;
+use crate::tf::model::{remote_error, session_options, SessionConfig};
+use crate::tf::proto;
+use crate::tf::remote::{self, Remote};
+
+/// The file every SavedModel folder has.
+const SAVED_MODEL_FILE: &str = "saved_model.pb";
+
+/// One `RestoreV2` of the model's graph and its local copy.
+struct Reader {
+    remote_op: Operation,
+    local_op: Operation,
+    outputs: usize,
+}
+
+/// The model's `SaveV2` and its local copy, fed through placeholders.
+struct Writer {
+    local_op: Operation,
+    placeholders: Vec<Operation>,
+    /// The tensors the model's `SaveV2` would write, fetched from the remote session.
+    sources: Vec<(Operation, i32)>,
+}
+
+/// The local mirror of a graph's saver ops.
+pub struct RemoteSaver {
+    session: Session,
+    prefix: Operation,
+    readers: Vec<Reader>,
+    writer: Writer,
+    restore: Operation,
+    remote: Remote,
+}
+
+/// Imports the SavedModel in `dir` into `graph`, creates a session on the server, and restores
+/// the variables into it from the files here. Returns the session and the saver mirror.
+pub fn load(
+    dir: &Path,
+    manifest: &Manifest,
+    config: &SessionConfig,
+    remote: &Remote,
+    graph: &mut Graph,
+) -> Result<(Session, RemoteSaver)> {
+    // A plain TCP check first: TensorFlow itself would wait for a missing server for minutes.
+    remote::check_reachable(&remote.target, remote.connect_timeout)?;
+    let pb = dir.join(SAVED_MODEL_FILE);
+    let saved_model = fs::read(&pb).with_context(|| format!("cannot read {}", pb.display()))?;
+    // The graph as exported: device names kept, for graphs exported with `--cluster`.
+    let graph_def = proto::saved_model_graph_def(&saved_model, &manifest.tags)
+        .with_context(|| format!("{} is not a usable SavedModel; re-export it", pb.display()))?;
+    graph
+        .import_graph_def(graph_def, &ImportGraphDefOptions::new())
+        .map_err(|status| anyhow!("cannot import the graph of {}: {status}", pb.display()))?;
+    let saver = RemoteSaver::build(graph, dir, manifest, remote)?;
+    let options = session_options(config)?;
+    let session = Session::new(&options, graph).map_err(|status| {
+        anyhow!(
+            "cannot create a session on the TensorFlow server at {}: {status}",
+            remote.target
+        )
+    })?;
+    saver.restore(&session, &dir.join("variables").join("variables"), dir)?;
+    Ok((session, saver))
+}
+
+fn build_error(err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow!("cannot build the local copy of the saver's ops: {err}")
+}
+
+/// Adds a string constant to `graph`.
+fn constant(graph: &mut Graph, name: &str, value: Tensor<String>) -> Result<Operation> {
+    let mut op = graph.new_operation("Const", name).map_err(build_error)?;
+    op.set_attr_type("dtype", DataType::String)
+        .map_err(build_error)?;
+    op.set_attr_tensor("value", value).map_err(build_error)?;
+    op.finish().map_err(build_error)
+}
+
+/// Adds a placeholder of `dtype` to `graph`.
+fn placeholder(graph: &mut Graph, name: &str, dtype: DataType) -> Result<Operation> {
+    let mut op = graph
+        .new_operation("Placeholder", name)
+        .map_err(build_error)?;
+    op.set_attr_type("dtype", dtype).map_err(build_error)?;
+    op.finish().map_err(build_error)
+}
+
+fn output(operation: &Operation) -> Output {
+    Output {
+        operation: operation.clone(),
+        index: 0,
+    }
+}
+
+impl RemoteSaver {
+    /// Copies `graph`'s `RestoreV2` and `SaveV2` ops into a local graph.
+    fn build(graph: &Graph, dir: &Path, manifest: &Manifest, remote: &Remote) -> Result<Self> {
+        let bad = |what: &str| anyhow!("{}: {what}; re-export the models", dir.display());
+        let of_type = |wanted: &str| -> Vec<Operation> {
+            graph
+                .operation_iter()
+                .filter(|op| op.op_type().is_ok_and(|t| t == wanted))
+                .collect()
+        };
+        let float_types = |op: &Operation| -> Result<Vec<DataType>> {
+            let dtypes = op
+                .get_attr_type_list("dtypes")
+                .map_err(|_| bad("a saver op has no dtypes"))?;
+            if let Some(other) = dtypes.iter().find(|&&t| t != DataType::Float) {
+                bail!(
+                    "{}: a saved variable is {other:?}; only float32 variables can be kept \
+                     on this machine for a remote server",
+                    dir.display()
+                );
+            }
+            Ok(dtypes)
+        };
+        // Inputs 1 and 2 of both ops: the tensor names and their slices, constants.
+        let names_and_slices = |op: &Operation| -> Result<[Tensor<String>; 2]> {
+            let value = |input: usize| {
+                op.input(input)
+                    .0
+                    .get_attr_tensor::<String>("value")
+                    .map_err(|_| bad("a saver op reads non-constant tensor names"))
+            };
+            Ok([value(1)?, value(2)?])
+        };
+        let restore = graph
+            .operation_by_name_required(&manifest.ops.saver_restore)
+            .map_err(|_| bad(&format!("no op {:?}", manifest.ops.saver_restore)))?;
+
+        let mut local = Graph::new();
+        let prefix = placeholder(&mut local, "prefix", DataType::String)?;
+        let remote_readers = of_type("RestoreV2");
+        ensure!(
+            !remote_readers.is_empty(),
+            bad("the graph has no RestoreV2 op")
+        );
+        let mut readers = Vec::new();
+        for (i, remote_op) in remote_readers.into_iter().enumerate() {
+            let dtypes = float_types(&remote_op)?;
+            let [names, slices] = names_and_slices(&remote_op)?;
+            let names = constant(&mut local, &format!("read{i}/names"), names)?;
+            let slices = constant(&mut local, &format!("read{i}/slices"), slices)?;
+            let mut op = local
+                .new_operation("RestoreV2", &format!("read{i}/restore"))
+                .map_err(build_error)?;
+            for input in [&prefix, &names, &slices] {
+                op.add_input(output(input));
+            }
+            op.set_attr_type_list("dtypes", &dtypes)
+                .map_err(build_error)?;
+            readers.push(Reader {
+                remote_op,
+                local_op: op.finish().map_err(build_error)?,
+                outputs: dtypes.len(),
+            });
+        }
+
+        let [remote_writer] = <[Operation; 1]>::try_from(of_type("SaveV2"))
+            .map_err(|_| bad("the graph needs exactly one SaveV2 op (an unsharded saver)"))?;
+        let dtypes = float_types(&remote_writer)?;
+        let [names, slices] = names_and_slices(&remote_writer)?;
+        let names = constant(&mut local, "write/names", names)?;
+        let slices = constant(&mut local, "write/slices", slices)?;
+        let mut placeholders = Vec::new();
+        let mut sources = Vec::new();
+        for (i, &dtype) in dtypes.iter().enumerate() {
+            placeholders.push(placeholder(&mut local, &format!("write/value{i}"), dtype)?);
+            let (op, index) = remote_writer.input(3 + i);
+            sources.push((op, index as i32));
+        }
+        let mut op = local
+            .new_operation("SaveV2", "write/save")
+            .map_err(build_error)?;
+        for input in [&prefix, &names, &slices] {
+            op.add_input(output(input));
+        }
+        op.add_input_list(&placeholders.iter().map(output).collect::<Vec<_>>());
+        op.set_attr_type_list("dtypes", &dtypes)
+            .map_err(build_error)?;
+        let writer = Writer {
+            local_op: op.finish().map_err(build_error)?,
+            placeholders,
+            sources,
+        };
+
+        let session = Session::new(&SessionOptions::new(), &local).map_err(|status| {
+            anyhow!("cannot start the local session that reads and writes variables: {status}")
+        })?;
+        Ok(Self {
+            session,
+            prefix,
+            readers,
+            writer,
+            restore,
+            remote: remote.clone(),
+        })
+    }
+
+    /// Reads the variables saved under `prefix` here and restores them on the server.
+    pub fn restore(&self, remote_session: &Session, prefix: &Path, dir: &Path) -> Result<()> {
+        let prefix_tensor = prefix_tensor(prefix)?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.prefix, 0, &prefix_tensor);
+        let mut tokens = Vec::new();
+        for reader in &self.readers {
+            for slot in 0..reader.outputs as i32 {
+                let token = args.request_fetch(&reader.local_op, slot);
+                tokens.push((&reader.remote_op, slot, token));
+            }
+        }
+        self.session.run(&mut args).map_err(|status| {
+            anyhow!(
+                "TensorFlow could not read the variables (damaged, or from another model) \
+                 from {}: {status}",
+                prefix.display()
+            )
+        })?;
+        let mut values = Vec::with_capacity(tokens.len());
+        for (remote_op, slot, token) in tokens {
+            let value: Tensor<f32> = args
+                .fetch(token)
+                .map_err(|status| anyhow!("cannot fetch a saved variable: {status}"))?;
+            values.push((remote_op, slot, value));
+        }
+        let mut args = SessionRunArgs::new();
+        for (remote_op, slot, value) in &values {
+            args.add_feed(remote_op, *slot, value);
+        }
+        args.add_target(&self.restore);
+        remote_session
+            .run(&mut args)
+            .map_err(|status| remote_error(&self.remote, "sending the variables", dir, status))
+    }
+
+    /// Fetches the variables from the server and writes them under `prefix` here, as the
+    /// graph's own saver would.
+    pub fn save(&self, remote_session: &Session, prefix: &Path, dir: &Path) -> Result<()> {
+        let prefix_tensor = prefix_tensor(prefix)?;
+        let mut args = SessionRunArgs::new();
+        let tokens: Vec<_> = self
+            .writer
+            .sources
+            .iter()
+            .map(|(op, index)| args.request_fetch(op, *index))
+            .collect();
+        remote_session
+            .run(&mut args)
+            .map_err(|status| remote_error(&self.remote, "fetching the variables", dir, status))?;
+        let values = tokens
+            .into_iter()
+            .map(|token| args.fetch::<f32>(token))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|status| anyhow!("cannot fetch a variable from the server: {status}"))?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.prefix, 0, &prefix_tensor);
+        for (placeholder, value) in self.writer.placeholders.iter().zip(&values) {
+            args.add_feed(placeholder, 0, value);
+        }
+        args.add_target(&self.writer.local_op);
+        self.session.run(&mut args).map_err(|status| {
+            anyhow!(
+                "TensorFlow's saver could not write the variables to {}: {status}",
+                prefix.display()
+            )
+        })
+    }
+}
+
+/// The saver's prefix as the string tensor it wants.
+fn prefix_tensor(prefix: &Path) -> Result<Tensor<String>> {
+    let text = prefix.to_str().with_context(|| {
+        format!(
+            "{} is not valid UTF-8, which TensorFlow's saver needs; use another folder",
+            prefix.display()
+        )
+    })?;
+    Ok(Tensor::from(text.to_string()))
+}
