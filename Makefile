@@ -84,6 +84,7 @@ reproduce: build models
 lint: setup
 	cargo fmt --check
 	cargo clippy --all-targets $(CARGO_FLAGS) -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps $(CARGO_FLAGS)
 	$(VENV)/bin/ruff check python
 	$(VENV)/bin/ruff format --check python
 
