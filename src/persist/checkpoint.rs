@@ -24,7 +24,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::mnist::dataset::{BatchState, DataSet};
+use crate::mnist::batcher::BatchState;
+use crate::mnist::dataset::DataSet;
 use crate::persist::lock::DirLock;
 use crate::train::{Checkpointer, Engine};
 
@@ -619,7 +620,7 @@ impl Checkpointer for CheckpointWriter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mnist::dataset::Batcher;
+    use crate::mnist::batcher::Batcher;
     use crate::train::{BatchMetrics, Evaluation};
 
     /// An engine whose "variables" are one number, written as two small files.
