@@ -1,15 +1,20 @@
-//! Writing report files so that a file under the requested name is always complete.
+//! The program's one way of writing a file so that the name always holds a complete file.
 //!
-//! The bytes go to a hidden temporary file beside the target, which is renamed over it only
-//! once everything is written: an interrupted run never leaves a half-written figure or table
-//! where a good one was. The file gets the permissions any new file of the user gets (0666
-//! less the umask), not the owner-only ones of a temporary file.
+//! [`write_atomically`] puts the bytes in a temporary file beside the target (through the
+//! `tempfile` crate), syncs it, renames it over the target and syncs the folder: an
+//! interrupted run never leaves a half-written report, figure, pointer or stamp file where a
+//! good one was. The file gets the permissions any new file of the user gets (0666 less the
+//! umask), not the owner-only ones of a temporary file. Temporary names start with
+//! [`TEMP_PREFIX`], which is how the checkpoint writer recognises leftovers to remove.
 
-use std::fs;
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+
+/// How the name of an unfinished write starts (`.tmp-<name>-<random>`).
+pub const TEMP_PREFIX: &str = ".tmp-";
 
 /// Writes `bytes` to `path` through a temporary file in the same folder (created if needed).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -22,11 +27,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let name = path
         .file_name()
         .with_context(|| format!("{} does not name a file", path.display()))?;
-    let prefix = format!(".{}.", name.to_string_lossy());
+    let prefix = format!("{TEMP_PREFIX}{}-", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix).suffix(".partial");
+    builder.prefix(&prefix);
     #[cfg(unix)]
     builder.permissions(new_file_permissions());
+    // Dropping the temporary file on an error below removes it.
     let mut temp = builder
         .tempfile_in(&dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
@@ -36,7 +42,14 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     temp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    sync_dir(&dir)
+}
+
+/// Makes the renames inside `dir` durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot sync {}", dir.display()))
 }
 
 /// `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
@@ -83,5 +96,23 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = write_atomically(&dir.path().join(".."), b"x").unwrap_err();
         assert!(err.to_string().contains("does not name a file"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.json");
+        write_atomically(&path, b"old").unwrap();
+        // A folder in the way of the rename makes the last step fail.
+        let blocked = dir.path().join("blocked");
+        fs::create_dir_all(blocked.join("inside")).unwrap();
+        assert!(write_atomically(&blocked, b"new").is_err());
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["blocked", "kept.json"]);
+        assert_eq!(fs::read_to_string(&path).unwrap(), "old");
     }
 }

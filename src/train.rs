@@ -11,7 +11,8 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Result};
 
-use crate::mnist::dataset::{BatchState, Batcher, DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::batcher::{BatchState, Batcher};
+use crate::mnist::dataset::{DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
 
 /// Accuracy and loss of one batch, measured with dropout off.
 #[derive(Debug, Clone, Copy, PartialEq)]

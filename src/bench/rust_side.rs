@@ -12,7 +12,8 @@ use anyhow::Result;
 
 use super::Breakdown;
 use crate::compare::report::LoggedStep;
-use crate::mnist::dataset::{Batcher, DataSets};
+use crate::mnist::batcher::Batcher;
+use crate::mnist::dataset::DataSets;
 use crate::tf::probe::Probe;
 use crate::train::{evaluate, Evaluation};
 

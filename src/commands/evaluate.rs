@@ -9,10 +9,10 @@ use anyhow::{ensure, Context, Result};
 use crate::cli::{EvaluateArgs, Split};
 use crate::commands::{load_data, load_manifest};
 use crate::figures::heatmap;
+use crate::fsx::write_atomically;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
-use crate::persist::checkpoint::write_atomically;
 use crate::persist::trained;
 use crate::tf::model::Model;
 

@@ -10,9 +10,9 @@ use anyhow::{Context, Result};
 use image::{ImageFormat, Rgb, RgbImage};
 
 use crate::figures::font::{draw_text, text_width, GLYPH_HEIGHT};
+use crate::fsx::write_atomically;
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::output::confusion::Confusion;
-use crate::persist::checkpoint::write_atomically;
 
 const CELL: u32 = 56;
 const LEFT: u32 = 84;

@@ -7,19 +7,19 @@
 //! * [`idx`] decodes and encodes the IDX container from any reader or writer;
 //! * [`shuffle`] re-implements NumPy's legacy `RandomState` shuffle;
 //! * [`dataset`] loads the train (55000) / validation (5000) / test (10000) sets as
-//!   `[n, 784]` images scaled to `[0, 1]` and `[n, 10]` one-hot labels, and batches
-//!   them in TF 1.x order;
+//!   `[n, 784]` images scaled to `[0, 1]` and `[n, 10]` one-hot labels;
+//! * [`batcher`] hands them out in batches in TF 1.x order;
 //! * [`fixtures`] writes small synthetic MNIST-format files for tests and demos;
 //! * [`catalog`] knows MNIST and Fashion-MNIST: files, published checksums, mirrors,
 //!   class names;
 //! * [`verify`] checks the SHA-256 of the decompressed files and keeps stamps;
 //! * [`download`] fetches missing files from the mirrors, verified, atomically;
-//! * [`convert`] makes the large `f32` buffers fast to fill;
-//! * [`bench`] times loading, in process and against the Python loader.
+//! * [`convert`] makes the large `f32` buffers fast to fill.
 //!
 //! [`read_data_sets`] itself never downloads: callers ([`download::ensure_present`])
 //! fetch missing files first.
 
+pub mod batcher;
 pub mod catalog;
 pub mod convert;
 pub mod dataset;
@@ -29,10 +29,11 @@ pub mod idx;
 pub mod shuffle;
 pub mod verify;
 
+pub use batcher::{BatchState, Batcher};
 pub use dataset::{
-    pixel_to_f32, read_data_sets, read_data_sets_with, BatchState, Batcher, DataSet, DataSets,
-    IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, TEST_IMAGES_FILE, TEST_LABELS_FILE, TRAIN_IMAGES_FILE,
-    TRAIN_LABELS_FILE, VALIDATION_SIZE,
+    pixel_to_f32, read_data_sets, read_data_sets_with, DataSet, DataSets, IMAGE_PIXELS, IMAGE_SIDE,
+    NUM_CLASSES, TEST_IMAGES_FILE, TEST_LABELS_FILE, TRAIN_IMAGES_FILE, TRAIN_LABELS_FILE,
+    VALIDATION_SIZE,
 };
 pub use idx::Images;
 pub use shuffle::NumpyRandomState;

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::persist::checkpoint::{sync_dir, RunSettings, VARIABLES_FILES, VARIABLES_PREFIX};
+use crate::fsx::sync_dir;
+use crate::persist::checkpoint::{saved_variables, RunSettings, VARIABLES_FILES, VARIABLES_PREFIX};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -157,14 +158,7 @@ fn write_into(
         )
     })?;
     engine.save_variables(&variables.join(VARIABLES_PREFIX))?;
-    for name in VARIABLES_FILES {
-        let path = variables.join(name);
-        ensure!(
-            path.is_file(),
-            "TensorFlow's saver did not write {}",
-            path.display()
-        );
-    }
+    saved_variables(&variables)?;
     let json = serde_json::to_vec_pretty(info).context("cannot serialise tflayers.json")?;
     fs::write(tmp.join(INFO_FILE), json)
         .with_context(|| format!("cannot write {}", tmp.join(INFO_FILE).display()))?;
