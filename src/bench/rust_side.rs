@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::Breakdown;
-use crate::compare::report::LoggedStep;
+use crate::compare::verdict::LoggedStep;
 use crate::mnist::dataset::{Batcher, DataSets};
 use crate::tf::probe::Probe;
 use crate::train::{evaluate, Evaluation};

@@ -18,9 +18,8 @@ use anyhow::{bail, ensure, Context, Result};
 
 use crate::cli::{CompareArgs, LoopArgs};
 use crate::commands::{load_data, load_manifest};
-use crate::compare::report::{
-    json_report, markdown_report, summary_table, Comparison, LoggedStep, Settings, Side,
-};
+use crate::compare::report::{json_report, markdown_report, summary_table};
+use crate::compare::verdict::{Comparison, LoggedStep, Settings, Side};
 use crate::figures::compare::write_plot;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
