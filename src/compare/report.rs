@@ -215,7 +215,8 @@ pub fn json_report(comparisons: &[Comparison], tensorflow_version: &str) -> Resu
 }
 
 /// A text table: two spaces between columns, numbers right-aligned, and the first column
-/// left-aligned when it holds labels.
+/// left-aligned when it holds labels. (comfy-table gives every column at least one character;
+/// each column here has a header or a label.)
 fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let labels_first = header.first().is_some_and(|h| *h != "step");
     let mut table = Table::new();
@@ -260,6 +261,25 @@ mod tests {
         let text = c.text();
         assert!(text.contains("verdict: identical"), "{text}");
         assert!(text.contains("python/rust"), "{text}");
+        // Label columns are left-aligned, numbers right-aligned, two spaces apart.
+        let tables = "\
+                     rust  python  difference
+test accuracy         0.8     0.8           0
+test loss             0.5     0.5           0
+validation accuracy  0.75    0.75           0
+
+             train s  ms/step  wall s
+rust            1.00     2.00    3.00
+python          1.00     2.00    3.00
+python/rust     1.00     1.00    1.00
+
+verdict: identical";
+        assert!(text.contains(tables), "{text}");
+        let summary = summary_table(std::slice::from_ref(&c));
+        assert_eq!(
+            summary.lines().nth(1),
+            Some("dense  identical            0.8              0.8          2.00            2.00         1.00")
+        );
     }
 
     #[test]
