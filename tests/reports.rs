@@ -14,8 +14,8 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 
-use tflayers::metrics::runs::Run;
-use tflayers::metrics::write::partial_path;
+use tflayers::metrics::partial_path;
+use tflayers::metrics::Run;
 use tflayers::output::format::format_g;
 use tflayers::train::{Fanout, Observer, RunResult, StepLog};
 

@@ -17,7 +17,7 @@ use serde_json::json;
 
 use super::Breakdown;
 use crate::cli::LoopArgs;
-use crate::compare::report::LoggedStep;
+use crate::compare::verdict::LoggedStep;
 
 /// The worker script, relative to the project root.
 pub const WORKER_SCRIPT: &str = "python/bench_steps.py";

@@ -11,7 +11,7 @@ use std::time::Instant;
 use anyhow::Result;
 
 use super::Breakdown;
-use crate::compare::report::LoggedStep;
+use crate::compare::verdict::LoggedStep;
 use crate::mnist::batcher::Batcher;
 use crate::mnist::dataset::DataSets;
 use crate::tf::probe::Probe;

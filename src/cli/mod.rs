@@ -530,7 +530,7 @@ pub struct PlotArgs {
 
 fn metrics_path(text: &str) -> Result<PathBuf, String> {
     let path = PathBuf::from(text);
-    crate::metrics::write::Format::from_path(&path)
+    crate::metrics::Format::from_path(&path)
         .map(|_| path)
         .map_err(|e| e.to_string())
 }

@@ -36,7 +36,7 @@ use crate::bench::report::{
 use crate::bench::rust_side::Stepper;
 use crate::cli::{BenchArgs, LoopArgs};
 use crate::commands::{load_manifest, models_dir};
-use crate::compare::report::LoggedStep;
+use crate::compare::verdict::LoggedStep;
 use crate::fsx::write_atomically;
 use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::{read_data_sets_with, DataSets};

@@ -18,13 +18,12 @@ use anyhow::{bail, ensure, Context, Result};
 
 use crate::cli::{CompareArgs, LoopArgs};
 use crate::commands::{load_data, load_manifest};
-use crate::compare::report::{
-    json_report, markdown_report, summary_table, Comparison, LoggedStep, Settings, Side,
-};
+use crate::compare::report::{json_report, markdown_report, summary_table};
+use crate::compare::verdict::{Comparison, LoggedStep, Settings, Side};
 use crate::figures::compare::write_plot;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
-use crate::metrics::read::MetricsFile;
+use crate::metrics::{float32, FinishedRun};
 use crate::mnist::dataset::DataSets;
 use crate::output::article::{step_line, test_line};
 use crate::tf::model::{tensorflow_version, Model};
@@ -265,7 +264,7 @@ impl PythonSide {
                 tail.join("\n")
             );
         }
-        let metrics = MetricsFile::read(&metrics_path)
+        let metrics = FinishedRun::read(&metrics_path)
             .context("the Python side finished but its metrics file is unusable")?;
         check_header(&metrics, settings, common)?;
         Ok(Side {
@@ -274,13 +273,13 @@ impl PythonSide {
                 .iter()
                 .map(|s| LoggedStep {
                     step: s.step,
-                    accuracy: s.batch_accuracy,
-                    loss: s.loss,
+                    accuracy: float32(s.batch_accuracy),
+                    loss: float32(s.loss),
                 })
                 .collect(),
-            test_accuracy: metrics.last.test_accuracy,
-            test_loss: metrics.last.test_loss,
-            validation_accuracy: metrics.last.validation_accuracy,
+            test_accuracy: float32(metrics.last.test_accuracy),
+            test_loss: float32(metrics.last.test_loss),
+            validation_accuracy: metrics.last.validation_accuracy.map(|v| v as f32),
             lines,
             train_secs: metrics.last.train_secs,
             ms_per_step: metrics.last.ms_per_step,
@@ -290,7 +289,7 @@ impl PythonSide {
 }
 
 /// The Python side must say it ran what was asked; otherwise the comparison means nothing.
-fn check_header(metrics: &MetricsFile, settings: &Settings, common: &LoopArgs) -> Result<()> {
+fn check_header(metrics: &FinishedRun, settings: &Settings, common: &LoopArgs) -> Result<()> {
     let h = &metrics.header;
     ensure!(
         h.program == "python"

@@ -4,7 +4,7 @@ use anyhow::Result;
 
 use crate::cli::PlotArgs;
 use crate::figures::curves::plot_curves;
-use crate::metrics::runs::Run;
+use crate::metrics::Run;
 
 pub fn run(args: &PlotArgs) -> Result<()> {
     let runs = args

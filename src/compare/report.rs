@@ -1,279 +1,13 @@
-//! Rust against Python for one model: the verdict, the side-by-side tables, and the Markdown
-//! and JSON forms of the `compare` report.
-//!
-//! Both sides hand over what they measured as float32 values, exactly as TensorFlow returned
-//! them, so the check is on the numbers themselves: with tolerance 0, "identical" means equal
-//! float32 values at every logged step (batch accuracy and loss), for the test accuracy and
-//! loss and the validation accuracy, and the same printed lines. A tolerance `t > 0` accepts
-//! `|rust - python| <= t` for every value; the printed lines are then not required to match.
-//! NaN on both sides counts as equal (the same result), NaN on one side as a divergence.
+//! The `compare` report: the side-by-side tables of a [`Comparison`] as text (printed) and
+//! Markdown (`compare.md`), the `--all` summary, and the JSON report (`compare.json`).
 
-use anyhow::{ensure, Result};
+use anyhow::Result;
+use comfy_table::{presets, CellAlignment, Table};
 use serde::Serialize;
 
-use crate::output::format::format_g;
-
-/// One logged step of one side.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct LoggedStep {
-    pub step: u64,
-    /// Accuracy of the batch about to be trained, dropout off.
-    pub accuracy: f32,
-    /// Loss of that batch, dropout off.
-    pub loss: f32,
-}
-
-/// What one side (the Rust program or `python/train.py`) measured.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Side {
-    pub steps: Vec<LoggedStep>,
-    pub test_accuracy: f32,
-    pub test_loss: f32,
-    pub validation_accuracy: Option<f32>,
-    /// The article's lines the side printed, in order.
-    pub lines: Vec<String>,
-    /// Wall time of the training loop.
-    pub train_secs: f64,
-    pub ms_per_step: f64,
-    /// Wall time of the whole side: reading the data, loading the model, training, evaluating
-    /// (for Python, the whole process including TensorFlow's import).
-    pub wall_secs: f64,
-}
-
-/// The settings both sides ran with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Settings {
-    pub model: String,
-    pub steps: u64,
-    pub batch_size: u64,
-    pub learning_rate: f32,
-    /// Seed of the Rust side's batch order.
-    pub seed: u32,
-    /// Seed of the Python side's batch order (equal to `seed` unless deliberately changed).
-    pub python_seed: u32,
-    pub log_every: u64,
-    pub tolerance: f64,
-}
-
-/// Which value differs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Quantity {
-    BatchAccuracy,
-    Loss,
-    TestAccuracy,
-    TestLoss,
-    ValidationAccuracy,
-}
-
-impl Quantity {
-    pub fn label(self) -> &'static str {
-        match self {
-            Quantity::BatchAccuracy => "batch accuracy",
-            Quantity::Loss => "loss",
-            Quantity::TestAccuracy => "test accuracy",
-            Quantity::TestLoss => "test loss",
-            Quantity::ValidationAccuracy => "validation accuracy",
-        }
-    }
-}
-
-/// One value that is not identical on the two sides.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Difference {
-    /// The logged step, or `None` for the final evaluations.
-    pub step: Option<u64>,
-    pub quantity: Quantity,
-    pub rust: f32,
-    pub python: f32,
-    /// `rust - python` in f64 (NaN when exactly one side is NaN).
-    pub difference: f64,
-}
-
-impl Difference {
-    /// `at step 100: loss rust 2.04, python 2.05, difference -0.01`
-    pub fn describe(&self) -> String {
-        let place = match self.step {
-            Some(step) => format!("at step {step}"),
-            None => "at the final evaluation".to_string(),
-        };
-        format!(
-            "{place}: {} rust {}, python {}, difference {}",
-            self.quantity.label(),
-            self.rust,
-            self.python,
-            format_diff(self.difference)
-        )
-    }
-}
-
-/// The outcome of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(tag = "verdict", rename_all = "snake_case")]
-pub enum Verdict {
-    /// Every value equal and every printed line the same.
-    Identical,
-    /// Some values differ, all by at most the tolerance.
-    WithinTolerance { largest: Difference },
-    /// A value differs by more than the tolerance; the first one in run order.
-    Diverged { first: Difference },
-    /// Every value equal, but a printed line differs (a formatting fault on one side).
-    LinesDiffer {
-        line: usize,
-        rust: Option<String>,
-        python: Option<String>,
-    },
-}
-
-/// One model, both sides, and the verdict.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Comparison {
-    pub settings: Settings,
-    pub verdict: Verdict,
-    pub passed: bool,
-    pub rust: Side,
-    pub python: Side,
-}
-
-/// Whether two float32 results differ by more than `tolerance`.
-fn beyond(rust: f32, python: f32, tolerance: f64) -> bool {
-    if rust.is_nan() || python.is_nan() {
-        return !(rust.is_nan() && python.is_nan());
-    }
-    // inf - inf is NaN, which is not > tolerance: equal infinities are equal.
-    (f64::from(rust) - f64::from(python)).abs() > tolerance
-}
-
-fn equal(rust: f32, python: f32) -> bool {
-    rust == python || (rust.is_nan() && python.is_nan())
-}
+use super::verdict::{format_diff, Comparison, Side};
 
 impl Comparison {
-    /// Compares the two sides. Fails when they did not log the same steps, which means they
-    /// were not run with the same settings.
-    pub fn new(settings: Settings, rust: Side, python: Side) -> Result<Self> {
-        let rust_steps: Vec<u64> = rust.steps.iter().map(|s| s.step).collect();
-        let python_steps: Vec<u64> = python.steps.iter().map(|s| s.step).collect();
-        ensure!(
-            rust_steps == python_steps,
-            "{}: the two sides logged different steps (rust {:?}, python {:?}); they were not \
-             run with the same --steps and --log-every",
-            settings.model,
-            rust_steps,
-            python_steps
-        );
-        let mut values = Vec::new();
-        for (r, p) in rust.steps.iter().zip(&python.steps) {
-            values.push((
-                Some(r.step),
-                Quantity::BatchAccuracy,
-                r.accuracy,
-                p.accuracy,
-            ));
-            values.push((Some(r.step), Quantity::Loss, r.loss, p.loss));
-        }
-        values.push((
-            None,
-            Quantity::TestAccuracy,
-            rust.test_accuracy,
-            python.test_accuracy,
-        ));
-        values.push((None, Quantity::TestLoss, rust.test_loss, python.test_loss));
-        if let (Some(r), Some(p)) = (rust.validation_accuracy, python.validation_accuracy) {
-            values.push((None, Quantity::ValidationAccuracy, r, p));
-        }
-        let differences: Vec<Difference> = values
-            .into_iter()
-            .filter(|&(_, _, r, p)| !equal(r, p))
-            .map(|(step, quantity, r, p)| Difference {
-                step,
-                quantity,
-                rust: r,
-                python: p,
-                difference: f64::from(r) - f64::from(p),
-            })
-            .collect();
-        let tolerance = settings.tolerance;
-        let verdict = if let Some(first) = differences
-            .iter()
-            .find(|d| beyond(d.rust, d.python, tolerance))
-        {
-            Verdict::Diverged {
-                first: first.clone(),
-            }
-        } else if let Some(largest) = differences.iter().max_by(|a, b| {
-            a.difference
-                .abs()
-                .partial_cmp(&b.difference.abs())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        }) {
-            Verdict::WithinTolerance {
-                largest: largest.clone(),
-            }
-        } else {
-            match first_line_difference(&rust.lines, &python.lines) {
-                Some(line) => Verdict::LinesDiffer {
-                    line: line + 1,
-                    rust: rust.lines.get(line).cloned(),
-                    python: python.lines.get(line).cloned(),
-                },
-                None => Verdict::Identical,
-            }
-        };
-        let passed = matches!(
-            verdict,
-            Verdict::Identical | Verdict::WithinTolerance { .. }
-        );
-        Ok(Self {
-            settings,
-            verdict,
-            passed,
-            rust,
-            python,
-        })
-    }
-
-    /// One line: `identical (...)`, `within tolerance ...` or `diverged at step ...`.
-    pub fn verdict_line(&self) -> String {
-        match &self.verdict {
-            Verdict::Identical => format!(
-                "identical: {} logged steps (accuracy and loss), the test accuracy and loss{} \
-                 and {} printed lines are equal",
-                self.rust.steps.len(),
-                if self.rust.validation_accuracy.is_some() {
-                    ", the validation accuracy"
-                } else {
-                    ""
-                },
-                self.rust.lines.len()
-            ),
-            Verdict::WithinTolerance { largest } => format!(
-                "within tolerance {}: the largest difference is {}",
-                format_g(self.settings.tolerance),
-                largest.describe()
-            ),
-            Verdict::Diverged { first } => format!(
-                "diverged {} (tolerance {})",
-                first.describe(),
-                format_g(self.settings.tolerance)
-            ),
-            Verdict::LinesDiffer { line, rust, python } => format!(
-                "diverged in printed line {line}: rust {:?}, python {:?}",
-                rust.as_deref().unwrap_or("<none>"),
-                python.as_deref().unwrap_or("<none>")
-            ),
-        }
-    }
-
-    /// The short form used in error messages and the `--all` summary.
-    pub fn verdict_word(&self) -> &'static str {
-        match self.verdict {
-            Verdict::Identical => "identical",
-            Verdict::WithinTolerance { .. } => "within tolerance",
-            Verdict::Diverged { .. } | Verdict::LinesDiffer { .. } => "DIVERGED",
-        }
-    }
-
     fn title(&self) -> String {
         let s = &self.settings;
         let mut title = format!(
@@ -344,26 +78,17 @@ impl Comparison {
 
     fn timing_rows(&self) -> (Vec<&'static str>, Vec<Vec<String>>) {
         let (r, p) = (&self.rust, &self.python);
-        let ratio = |a: f64, b: f64| {
-            if a > 0.0 {
-                format!("{:.2}", b / a)
-            } else {
-                "-".to_string()
-            }
+        let side = |label: &str, s: &Side| {
+            vec![
+                label.to_string(),
+                format!("{:.2}", s.train_secs),
+                format!("{:.2}", s.ms_per_step),
+                format!("{:.2}", s.wall_secs),
+            ]
         };
         let rows = vec![
-            vec![
-                "rust".to_string(),
-                format!("{:.2}", r.train_secs),
-                format!("{:.2}", r.ms_per_step),
-                format!("{:.2}", r.wall_secs),
-            ],
-            vec![
-                "python".to_string(),
-                format!("{:.2}", p.train_secs),
-                format!("{:.2}", p.ms_per_step),
-                format!("{:.2}", p.wall_secs),
-            ],
+            side("rust", r),
+            side("python", p),
             vec![
                 "python/rust".to_string(),
                 ratio(r.train_secs, p.train_secs),
@@ -374,33 +99,39 @@ impl Comparison {
         (vec!["", "train s", "ms/step", "wall s"], rows)
     }
 
+    /// The three tables: logged steps, final results, timings.
+    fn tables(&self) -> [(Vec<&'static str>, Vec<Vec<String>>); 3] {
+        [self.step_rows(), self.result_rows(), self.timing_rows()]
+    }
+
     /// The plain-text report printed by `compare`.
     pub fn text(&self) -> String {
-        let (h, rows) = self.step_rows();
-        let mut out = format!("== {} ==\n", self.title());
-        out.push_str(&text_table(&h, &rows));
-        out.push('\n');
-        let (h, rows) = self.result_rows();
-        out.push_str(&text_table(&h, &rows));
-        out.push('\n');
-        let (h, rows) = self.timing_rows();
-        out.push_str(&text_table(&h, &rows));
-        out.push_str(&format!("\nverdict: {}\n", self.verdict_line()));
-        out
+        let tables: Vec<String> = self
+            .tables()
+            .iter()
+            .map(|(h, rows)| text_table(h, rows))
+            .collect();
+        format!(
+            "== {} ==\n{}\nverdict: {}\n",
+            self.title(),
+            tables.join("\n"),
+            self.verdict_line()
+        )
     }
 
     /// The same report as a Markdown section, with the plot beside it.
     pub fn markdown(&self, plot_file: Option<&str>) -> String {
-        let mut out = format!("## {}\n\n", self.title());
-        out.push_str(&format!("**Verdict: {}**\n\n", self.verdict_line()));
-        let (h, rows) = self.step_rows();
-        out.push_str(&markdown_table(&h, &rows));
-        out.push('\n');
-        let (h, rows) = self.result_rows();
-        out.push_str(&markdown_table(&h, &rows));
-        out.push('\n');
-        let (h, rows) = self.timing_rows();
-        out.push_str(&markdown_table(&h, &rows));
+        let tables: Vec<String> = self
+            .tables()
+            .iter()
+            .map(|(h, rows)| markdown_table(h, rows))
+            .collect();
+        let mut out = format!(
+            "## {}\n\n**Verdict: {}**\n\n{}",
+            self.title(),
+            self.verdict_line(),
+            tables.join("\n")
+        );
         if let Some(file) = plot_file {
             out.push_str(&format!(
                 "\n![{}: Rust and Python]({file})\n",
@@ -411,17 +142,12 @@ impl Comparison {
     }
 }
 
-/// The index of the first line that differs, if any (a missing line differs).
-fn first_line_difference(rust: &[String], python: &[String]) -> Option<usize> {
-    (0..rust.len().max(python.len())).find(|&i| rust.get(i) != python.get(i))
-}
-
-/// `0` for equal values, else `%g` of the difference.
-fn format_diff(difference: f64) -> String {
-    if difference == 0.0 {
-        "0".to_string()
+/// `python / rust` to two decimals, `-` when the Rust figure is 0.
+fn ratio(rust: f64, python: f64) -> String {
+    if rust > 0.0 {
+        format!("{:.2}", python / rust)
     } else {
-        format_g(difference)
+        "-".to_string()
     }
 }
 
@@ -437,11 +163,7 @@ pub fn summary_table(comparisons: &[Comparison]) -> String {
                 c.python.test_accuracy.to_string(),
                 format!("{:.2}", c.rust.ms_per_step),
                 format!("{:.2}", c.python.ms_per_step),
-                if c.rust.ms_per_step > 0.0 {
-                    format!("{:.2}", c.python.ms_per_step / c.rust.ms_per_step)
-                } else {
-                    "-".to_string()
-                },
+                ratio(c.rust.ms_per_step, c.python.ms_per_step),
             ]
         })
         .collect();
@@ -492,38 +214,28 @@ pub fn json_report(comparisons: &[Comparison], tensorflow_version: &str) -> Resu
     Ok(serde_json::to_string_pretty(&report)? + "\n")
 }
 
-/// A text table: numbers right-aligned, and the first column left-aligned when it holds labels.
+/// A text table: two spaces between columns, numbers right-aligned, and the first column
+/// left-aligned when it holds labels. (comfy-table gives every column at least one character;
+/// each column here has a header or a label.)
 fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let labels_first = header.first().is_some_and(|h| *h != "step");
-    let widths: Vec<usize> = (0..header.len())
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([header[i].chars().count()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| -> String {
-        let mut out = String::new();
-        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
-            if i == 0 && labels_first {
-                out.push_str(&format!("{cell:<width$}"));
-            } else if i == 0 {
-                out.push_str(&format!("{cell:>width$}"));
-            } else {
-                out.push_str(&format!("  {cell:>width$}"));
-            }
-        }
-        out.trim_end().to_string() + "\n"
-    };
-    let mut out = line(header.to_vec());
-    for row in rows {
-        out.push_str(&line(row.iter().map(String::as_str).collect()));
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_header(header.to_vec())
+        .add_rows(rows.iter().cloned());
+    for (i, column) in table.column_iter_mut().enumerate() {
+        column.set_padding(if i == 0 { (0, 0) } else { (2, 0) });
+        column.set_cell_alignment(if i == 0 && labels_first {
+            CellAlignment::Left
+        } else {
+            CellAlignment::Right
+        });
     }
-    out
+    table.trim_fmt() + "\n"
 }
 
+/// A Markdown table, cells unpadded, numbers right-aligned.
 fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut out = format!("| {} |\n", header.join(" | "));
     out.push_str(&format!(
@@ -541,130 +253,33 @@ fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn settings(tolerance: f64) -> Settings {
-        Settings {
-            model: "dense".into(),
-            steps: 3,
-            batch_size: 10,
-            learning_rate: 1e-4,
-            seed: 0,
-            python_seed: 0,
-            log_every: 1,
-            tolerance,
-        }
-    }
-
-    fn side(values: &[(f32, f32)], test: f32) -> Side {
-        let steps: Vec<LoggedStep> = values
-            .iter()
-            .enumerate()
-            .map(|(i, &(accuracy, loss))| LoggedStep {
-                step: i as u64,
-                accuracy,
-                loss,
-            })
-            .collect();
-        let mut lines: Vec<String> = steps
-            .iter()
-            .map(|s| {
-                format!(
-                    "Step {}, training batch accuracy {}",
-                    s.step,
-                    format_g(f64::from(s.accuracy))
-                )
-            })
-            .collect();
-        lines.push(format!("Test accuracy: {}", format_g(f64::from(test))));
-        Side {
-            steps,
-            test_accuracy: test,
-            test_loss: 0.5,
-            validation_accuracy: Some(0.75),
-            lines,
-            train_secs: 1.0,
-            ms_per_step: 2.0,
-            wall_secs: 3.0,
-        }
-    }
-
-    const RUN: [(f32, f32); 3] = [(0.1, 2.3), (0.4, 1.9), (0.7, 1.2)];
+    use crate::compare::verdict::tests::{settings, side, RUN};
 
     #[test]
-    fn equal_runs_are_identical() {
+    fn the_text_ends_with_the_timings_and_the_verdict() {
         let c = Comparison::new(settings(0.0), side(&RUN, 0.8), side(&RUN, 0.8)).unwrap();
-        assert_eq!(c.verdict, Verdict::Identical);
-        assert!(c.passed);
-        assert!(c.verdict_line().starts_with("identical: 3 logged steps"));
         let text = c.text();
         assert!(text.contains("verdict: identical"), "{text}");
         assert!(text.contains("python/rust"), "{text}");
-    }
+        // Label columns are left-aligned, numbers right-aligned, two spaces apart.
+        let tables = "\
+                     rust  python  difference
+test accuracy         0.8     0.8           0
+test loss             0.5     0.5           0
+validation accuracy  0.75    0.75           0
 
-    #[test]
-    fn the_first_diverging_step_is_reported() {
-        let mut other = RUN;
-        other[1].1 = 1.9000001; // the loss at step 1, one float32 ulp away
-        other[2].0 = 0.6;
-        let c = Comparison::new(settings(0.0), side(&RUN, 0.8), side(&other, 0.8)).unwrap();
-        assert!(!c.passed);
-        let Verdict::Diverged { first } = &c.verdict else {
-            panic!("{:?}", c.verdict)
-        };
-        assert_eq!(first.step, Some(1));
-        assert_eq!(first.quantity, Quantity::Loss);
-        let line = c.verdict_line();
-        assert!(
-            line.starts_with("diverged at step 1: loss rust 1.9, python 1.9000001"),
-            "{line}"
+             train s  ms/step  wall s
+rust            1.00     2.00    3.00
+python          1.00     2.00    3.00
+python/rust     1.00     1.00    1.00
+
+verdict: identical";
+        assert!(text.contains(tables), "{text}");
+        let summary = summary_table(std::slice::from_ref(&c));
+        assert_eq!(
+            summary.lines().nth(1),
+            Some("dense  identical            0.8              0.8          2.00            2.00         1.00")
         );
-        assert!(line.contains("tolerance 0"), "{line}");
-    }
-
-    #[test]
-    fn a_tolerance_accepts_small_differences_and_names_the_largest() {
-        let mut other = RUN;
-        other[1].1 = 1.9000001;
-        let c = Comparison::new(settings(1e-6), side(&RUN, 0.8), side(&other, 0.8)).unwrap();
-        assert!(c.passed);
-        assert!(matches!(c.verdict, Verdict::WithinTolerance { .. }));
-        assert!(
-            c.verdict_line().contains("at step 1: loss"),
-            "{}",
-            c.verdict_line()
-        );
-        // ... but not a large one.
-        let c = Comparison::new(settings(1e-6), side(&RUN, 0.8), side(&RUN, 0.81)).unwrap();
-        assert!(!c.passed);
-        assert!(c
-            .verdict_line()
-            .contains("at the final evaluation: test accuracy"));
-    }
-
-    #[test]
-    fn nan_on_both_sides_is_the_same_result_on_one_side_a_divergence() {
-        let nan = [(0.1, f32::NAN), (0.4, 1.9), (0.7, 1.2)];
-        let c = Comparison::new(settings(0.0), side(&nan, 0.8), side(&nan, 0.8)).unwrap();
-        assert_eq!(c.verdict, Verdict::Identical);
-        let c = Comparison::new(settings(1.0), side(&nan, 0.8), side(&RUN, 0.8)).unwrap();
-        assert!(!c.passed);
-    }
-
-    #[test]
-    fn a_differing_printed_line_is_a_divergence() {
-        let mut python = side(&RUN, 0.8);
-        python.lines[3] = "Test accuracy: 0.80".into();
-        let c = Comparison::new(settings(0.0), side(&RUN, 0.8), python).unwrap();
-        assert!(!c.passed);
-        assert!(matches!(c.verdict, Verdict::LinesDiffer { line: 4, .. }));
-    }
-
-    #[test]
-    fn different_logged_steps_are_an_error() {
-        let mut python = side(&RUN, 0.8);
-        python.steps.pop();
-        let err = Comparison::new(settings(0.0), side(&RUN, 0.8), python).unwrap_err();
-        assert!(err.to_string().contains("different steps"), "{err}");
     }
 
     #[test]

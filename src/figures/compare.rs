@@ -12,7 +12,7 @@ use anyhow::{anyhow, ensure, Context, Result};
 use plotters::prelude::*;
 use plotters::style::{register_font, FontStyle};
 
-use crate::compare::report::{Comparison, LoggedStep};
+use crate::compare::verdict::{Comparison, LoggedStep};
 
 /// Size of the picture in pixels.
 const SIZE: (u32, u32) = (960, 720);
@@ -176,7 +176,7 @@ fn panel(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::compare::report::{Settings, Side};
+    use crate::compare::verdict::{Settings, Side};
 
     fn side(offset: f32) -> Side {
         Side {

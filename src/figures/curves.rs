@@ -17,7 +17,7 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 
 use crate::fsx::write_atomically;
-use crate::metrics::runs::Run;
+use crate::metrics::Run;
 use crate::output::format::format_g;
 
 /// The font family name every text style here asks for.
@@ -603,7 +603,7 @@ impl Figure for AccuracyBars<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::metrics::write::{FinalRecord, Header, StepRecord, PROGRAM, SCHEMA_VERSION};
+    use crate::metrics::{FinalRecord, Header, StepRecord, PROGRAM, SCHEMA_VERSION};
     use std::path::PathBuf;
 
     fn run(model: &str, program: &str, seed: u64, path: &str) -> Run {

@@ -1,291 +1,234 @@
-//! Reads a metrics file in the shared JSON Lines schema (schema 1), as `python/train.py
-//! --metrics` and `tflayers train --metrics` write it: a header, one record per logged step,
-//! and a final record.
+//! Reads metrics files back, `.jsonl` or `.csv`, from this binary or `python/train.py`:
+//! [`Run`] for `tflayers plot` and the reproduce report, [`FinishedRun`] for `compare`.
 //!
-//! Only reading lives here (the header record is the writer's own [`Header`]); `compare` uses
-//! it to load the Python side's results. Accuracies and losses are float32 values widened to
-//! f64, so they are checked to be exact float32 values and handed back as `f32`, which is what
-//! makes a bit-for-bit comparison possible.
+//! Every reader checks the same structure: the header first and only once, a schema this
+//! program knows, nothing after the final record. A run still training (`FILE.partial`, or any
+//! file without a final record) is a [`Run`] too: the curves are there, only the final figures
+//! are missing. A [`FinishedRun`] must also be complete, log its steps in increasing order and
+//! hold every accuracy and loss as an exact float32 value (the schema stores them widened), which
+//! is what makes a bit-for-bit comparison possible.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context, Result};
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
-pub use super::write::Header;
-/// The schema version this reader understands: the one this binary writes.
-use super::write::SCHEMA_VERSION as SCHEMA;
+use super::schema::{
+    without_partial, FinalRecord, Format, Header, Record, StepRecord, CSV_TEXT_COLUMNS,
+    SCHEMA_VERSION,
+};
 
-/// One logged step, with its values as the float32 TensorFlow returned.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Step {
-    pub step: u64,
-    pub batch_accuracy: f32,
-    pub loss: f32,
-    pub elapsed_secs: f64,
-    pub images_per_sec: f64,
-}
-
-/// The last line: test (and validation) results and timings.
+/// One run's metrics file, parsed.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Final {
-    pub steps: u64,
-    pub test_accuracy: f32,
-    pub test_correct: u64,
-    pub test_total: u64,
-    pub test_loss: f32,
-    pub validation_accuracy: Option<f32>,
-    pub validation_correct: Option<u64>,
-    pub validation_total: Option<u64>,
-    pub train_secs: f64,
-    pub eval_secs: f64,
-    pub total_secs: f64,
-    pub ms_per_step: f64,
-}
-
-/// A whole metrics file.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MetricsFile {
+pub struct Run {
+    pub path: PathBuf,
     pub header: Header,
-    pub steps: Vec<Step>,
-    pub last: Final,
+    pub steps: Vec<StepRecord>,
+    /// `None` while the run is still training (or if it failed).
+    pub last: Option<FinalRecord>,
 }
 
-#[derive(Deserialize)]
-struct RawStep {
-    step: u64,
-    batch_accuracy: f64,
-    loss: f64,
-    elapsed_secs: f64,
-    images_per_sec: f64,
+/// A complete run whose accuracies and losses are exact float32 values (see [`float32`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FinishedRun {
+    pub header: Header,
+    /// In increasing step order.
+    pub steps: Vec<StepRecord>,
+    pub last: FinalRecord,
 }
 
-#[derive(Deserialize)]
-struct RawFinal {
-    steps: u64,
-    test_accuracy: f64,
-    test_correct: u64,
-    test_total: u64,
-    test_loss: f64,
-    validation_accuracy: Option<f64>,
-    validation_correct: Option<u64>,
-    validation_total: Option<u64>,
-    train_secs: f64,
-    eval_secs: f64,
-    total_secs: f64,
-    ms_per_step: f64,
+/// A value of a [`FinishedRun`] back as the float32 TensorFlow returned (reading checked that
+/// it is one); `null`, the schema's NaN, as NaN.
+pub fn float32(value: Option<f64>) -> f32 {
+    value.map_or(f32::NAN, |v| v as f32)
 }
 
-#[derive(Deserialize)]
-#[serde(tag = "record", rename_all = "lowercase")]
-enum Record {
-    Header(Header),
-    Step(RawStep),
-    Final(RawFinal),
+/// What a reader asks of a file beyond its structure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Need {
+    /// Any run, finished or still training.
+    Curves,
+    /// A finished run with exact float32 values and steps in order.
+    Exact,
 }
 
-/// A value written as a float32 widened to f64, back as that float32.
-fn exact_f32(value: f64, field: &str) -> Result<f32> {
-    let narrow = value as f32;
-    // NaN never equals itself; a NaN the writer produced is still a float32 NaN.
-    ensure!(
-        value.is_nan() || f64::from(narrow) == value,
-        "{field} = {value} is not a float32 value; the schema stores float32 results widened \
-         to float64"
-    );
-    Ok(narrow)
-}
-
-impl RawStep {
-    fn into_step(self) -> Result<Step> {
-        Ok(Step {
-            step: self.step,
-            batch_accuracy: exact_f32(self.batch_accuracy, "batch_accuracy")?,
-            loss: exact_f32(self.loss, "loss")?,
-            elapsed_secs: self.elapsed_secs,
-            images_per_sec: self.images_per_sec,
-        })
-    }
-}
-
-impl RawFinal {
-    fn into_final(self) -> Result<Final> {
-        Ok(Final {
-            steps: self.steps,
-            test_accuracy: exact_f32(self.test_accuracy, "test_accuracy")?,
-            test_correct: self.test_correct,
-            test_total: self.test_total,
-            test_loss: exact_f32(self.test_loss, "test_loss")?,
-            validation_accuracy: self
-                .validation_accuracy
-                .map(|v| exact_f32(v, "validation_accuracy"))
-                .transpose()?,
-            validation_correct: self.validation_correct,
-            validation_total: self.validation_total,
-            train_secs: self.train_secs,
-            eval_secs: self.eval_secs,
-            total_secs: self.total_secs,
-            ms_per_step: self.ms_per_step,
-        })
-    }
-}
-
-impl MetricsFile {
-    /// Reads and checks `path`.
+impl Run {
+    /// Reads a metrics file; the format follows the extension (`FILE.partial` counts as FILE).
     pub fn read(path: &Path) -> Result<Self> {
+        Self::load(path, Need::Curves)
+    }
+
+    /// The file name without folders and extensions (`runs/dense.jsonl` -> `dense`).
+    pub fn stem(&self) -> String {
+        let path = without_partial(&self.path);
+        path.file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| path.display().to_string())
+    }
+
+    fn load(path: &Path, need: Need) -> Result<Self> {
+        let format = Format::from_path(&without_partial(path))?;
         let text = fs::read_to_string(path)
             .with_context(|| format!("cannot read the metrics file {}", path.display()))?;
-        Self::parse(&text)
-            .with_context(|| format!("{} is not a valid metrics file", path.display()))
+        Self::parse(path, format, &text, need)
+            .with_context(|| format!("{} is not a tflayers metrics file", path.display()))
     }
 
-    /// Parses the text of a metrics file: a header first, a final record last, steps between
-    /// them in increasing order.
-    pub fn parse(text: &str) -> Result<Self> {
-        let mut header = None;
-        let mut steps: Vec<Step> = Vec::new();
-        let mut last = None;
-        for (index, line) in text.lines().enumerate() {
-            let number = index + 1;
-            if line.trim().is_empty() {
-                continue;
-            }
+    fn parse(path: &Path, format: Format, text: &str, need: Need) -> Result<Self> {
+        let records = match format {
+            Format::JsonLines => parse_jsonl(text),
+            Format::Csv => parse_csv(text),
+        }?;
+        let mut records = records.into_iter();
+        let Some((place, first)) = records.next() else {
+            bail!("no header record: the file is empty or was not written by a tflayers program")
+        };
+        let Record::Header(header) = first else {
+            bail!("{place}: the first record must be the header");
+        };
+        ensure!(
+            header.schema == SCHEMA_VERSION,
+            "{place}: schema {} is not supported; this program reads schema {SCHEMA_VERSION}",
+            header.schema
+        );
+        let mut run = Run {
+            path: path.to_path_buf(),
+            header,
+            steps: Vec::new(),
+            last: None,
+        };
+        for (place, record) in records {
             ensure!(
-                last.is_none(),
-                "line {number}: a record follows the final record"
+                run.last.is_none(),
+                "{place}: a record follows the final record"
             );
-            let record: Record = serde_json::from_str(line)
-                .with_context(|| format!("line {number}: not a schema-{SCHEMA} record"))?;
             match record {
-                Record::Header(h) => {
-                    ensure!(
-                        header.is_none() && steps.is_empty(),
-                        "line {number}: the header must be the first line, and only once"
-                    );
-                    ensure!(
-                        h.schema == SCHEMA,
-                        "line {number}: schema {} is not supported; this program reads schema \
-                         {SCHEMA}",
-                        h.schema
-                    );
-                    header = Some(h);
-                }
-                Record::Step(raw) => {
-                    ensure!(header.is_some(), "line {number}: a step before the header");
-                    let step = raw.into_step().with_context(|| format!("line {number}"))?;
-                    if let Some(previous) = steps.last() {
-                        ensure!(
-                            step.step > previous.step,
-                            "line {number}: step {} does not follow step {}",
-                            step.step,
-                            previous.step
-                        );
+                Record::Header(_) => bail!("{place}: a second header record"),
+                Record::Step(step) => {
+                    if need == Need::Exact {
+                        check_step(&step, run.steps.last()).context(place)?;
                     }
-                    steps.push(step);
+                    run.steps.push(step);
                 }
-                Record::Final(raw) => {
-                    ensure!(
-                        header.is_some(),
-                        "line {number}: the final record before the header"
-                    );
-                    last = Some(raw.into_final().with_context(|| format!("line {number}"))?);
+                Record::Final(last) => {
+                    if need == Need::Exact {
+                        check_final(&last).context(place)?;
+                    }
+                    run.last = Some(last);
                 }
             }
         }
-        let Some(header) = header else {
-            bail!("no header record: the file is empty or was not written by a tflayers program")
-        };
-        let Some(last) = last else {
-            bail!("no final record: the run did not finish")
+        Ok(run)
+    }
+}
+
+impl FinishedRun {
+    /// Reads and checks a complete metrics file (see the module's introduction).
+    pub fn read(path: &Path) -> Result<Self> {
+        let run = Run::load(path, Need::Exact)?;
+        let Some(last) = run.last else {
+            bail!(
+                "{} is not a tflayers metrics file: no final record: the run did not finish",
+                path.display()
+            )
         };
         Ok(Self {
-            header,
-            steps,
+            header: run.header,
+            steps: run.steps,
             last,
         })
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const HEADER: &str = r#"{"record":"header","schema":1,"program":"python","model":"dense","steps":3,"batch_size":100,"learning_rate":0.0001,"seed":0,"log_every":1,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":null,"inter_op_threads":2,"host":"h","started_at":"2025-01-01T00:00:00Z"}"#;
-    const FINAL: &str = r#"{"record":"final","steps":3,"test_accuracy":0.8500000238418579,"test_correct":8500,"test_total":10000,"test_loss":0.7837887406349182,"validation_accuracy":null,"validation_correct":null,"validation_total":null,"train_secs":0.3,"eval_secs":0.05,"total_secs":1.2,"ms_per_step":0.1}"#;
-
-    fn step(n: u64, accuracy: &str) -> String {
-        format!(
-            r#"{{"record":"step","step":{n},"batch_accuracy":{accuracy},"loss":2.342586040496826,"elapsed_secs":0.01,"images_per_sec":0.0}}"#
-        )
-    }
-
-    #[test]
-    fn reads_a_complete_file_and_keeps_float32_values() {
-        let text = [
-            HEADER.to_string(),
-            step(0, "0.05000000074505806"),
-            step(1, "0.33000001311302185"),
-            FINAL.to_string(),
-        ]
-        .join("\n");
-        let file = MetricsFile::parse(&text).unwrap();
-        assert_eq!(file.header.program, "python");
-        assert_eq!(file.header.inter_op_threads, Some(2));
-        assert_eq!(file.steps.len(), 2);
-        assert_eq!(file.steps[0].batch_accuracy, 0.05f32);
-        assert_eq!(file.steps[1].batch_accuracy, 0.33f32);
-        assert_eq!(file.steps[0].loss, 2.342586f32);
-        assert_eq!(file.last.test_accuracy, 0.85f32);
-        assert_eq!(file.last.validation_accuracy, None);
-    }
-
-    #[test]
-    fn a_value_that_is_not_a_float32_is_rejected() {
-        let text = [HEADER.to_string(), step(0, "0.05"), FINAL.to_string()].join("\n");
-        let err = format!("{:#}", MetricsFile::parse(&text).unwrap_err());
-        assert!(
-            err.contains("line 2") && err.contains("not a float32"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_file_without_its_final_record_is_an_unfinished_run() {
-        let text = [HEADER.to_string(), step(0, "0.5")].join("\n");
-        let err = format!("{:#}", MetricsFile::parse(&text).unwrap_err());
-        assert!(err.contains("did not finish"), "{err}");
-    }
-
-    #[test]
-    fn order_and_schema_are_checked() {
-        let out_of_order = [
-            HEADER.to_string(),
-            step(1, "0.5"),
-            step(1, "0.5"),
-            FINAL.to_string(),
-        ]
-        .join("\n");
-        let err = format!("{:#}", MetricsFile::parse(&out_of_order).unwrap_err());
-        assert!(err.contains("line 3"), "{err}");
-        let schema2 = HEADER.replace("\"schema\":1", "\"schema\":2");
-        let err = format!("{:#}", MetricsFile::parse(&schema2).unwrap_err());
-        assert!(err.contains("schema 2"), "{err}");
-        let err = format!("{:#}", MetricsFile::parse("").unwrap_err());
-        assert!(err.contains("no header"), "{err}");
-        let err = format!(
-            "{:#}",
-            MetricsFile::parse("{\"record\":\"other\"}").unwrap_err()
-        );
-        assert!(err.contains("line 1"), "{err}");
-    }
-
-    #[test]
-    fn missing_file_is_named() {
-        let err = format!(
-            "{:#}",
-            MetricsFile::read(Path::new("no/such/metrics.jsonl")).unwrap_err()
-        );
-        assert!(err.contains("no/such/metrics.jsonl"), "{err}");
-    }
+/// A value the schema stores as a float32 widened to f64 must be one, and be there.
+fn check_float32(value: Option<f64>, field: &str) -> Result<()> {
+    let Some(value) = value else {
+        bail!("{field} is null; a finished run has every value")
+    };
+    // NaN never equals itself; a NaN the writer produced is still a float32 NaN.
+    ensure!(
+        value.is_nan() || f64::from(value as f32) == value,
+        "{field} = {value} is not a float32 value; the schema stores float32 results widened \
+         to float64"
+    );
+    Ok(())
 }
+
+fn check_step(step: &StepRecord, previous: Option<&StepRecord>) -> Result<()> {
+    if let Some(previous) = previous {
+        ensure!(
+            step.step > previous.step,
+            "step {} does not follow step {}",
+            step.step,
+            previous.step
+        );
+    }
+    check_float32(step.batch_accuracy, "batch_accuracy")?;
+    check_float32(step.loss, "loss")
+}
+
+fn check_final(last: &FinalRecord) -> Result<()> {
+    check_float32(last.test_accuracy, "test_accuracy")?;
+    check_float32(last.test_loss, "test_loss")?;
+    if last.validation_accuracy.is_some() {
+        check_float32(last.validation_accuracy, "validation_accuracy")?;
+    }
+    Ok(())
+}
+
+/// Each record with where it is (`line N`).
+fn parse_jsonl(text: &str) -> Result<Vec<(String, Record)>> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, line)| !line.trim().is_empty())
+        .map(|(i, line)| {
+            let place = format!("line {}", i + 1);
+            let record = serde_json::from_str(line)
+                .with_context(|| format!("{place}: not a schema-{SCHEMA_VERSION} record"))?;
+            Ok((place, record))
+        })
+        .collect()
+}
+
+/// Each record with where it is (`row N`, the header row being row 1).
+fn parse_csv(text: &str) -> Result<Vec<(String, Record)>> {
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let columns: Vec<String> = reader
+        .headers()
+        .context("no header row")?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    ensure!(
+        columns.first().map(String::as_str) == Some("record"),
+        "the first column must be `record`"
+    );
+    let mut records = Vec::new();
+    for (i, row) in reader.records().enumerate() {
+        let place = format!("row {}", i + 2);
+        let row = row.with_context(|| place.clone())?;
+        let mut fields = Map::new();
+        for (column, cell) in columns.iter().zip(row.iter()) {
+            if cell.is_empty() {
+                continue;
+            }
+            let value = if CSV_TEXT_COLUMNS.contains(&column.as_str()) {
+                Value::String(cell.to_string())
+            } else {
+                // Numbers keep their exact decimal; serde_json reads them as JSON would.
+                serde_json::from_str(cell).with_context(|| {
+                    format!("{place}, column {column}: {cell:?} is not a number")
+                })?
+            };
+            fields.insert(column.clone(), value);
+        }
+        let record = serde_json::from_value(Value::Object(fields))
+            .with_context(|| format!("{place}: not a record"))?;
+        records.push((place, record));
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,20 +1,5 @@
-//! `--metrics FILE`: one run's settings, logged steps and final figures as JSON Lines or CSV.
-//!
-//! The schema (version 1) is shared with `python/train.py --metrics`:
-//!
-//! 1. a header record with the run's settings (model, steps, batch size, learning rate, seed,
-//!    TensorFlow version, thread settings, host, start time);
-//! 2. one `step` record per logged step: `step`, `batch_accuracy`, `loss`, `elapsed_secs`
-//!    since the training loop started and `images_per_sec` since the previous logged step
-//!    (0.0 for the first);
-//! 3. a `final` record: test (and validation) accuracy, loss and counts, and timings.
-//!
-//! Accuracies and losses are TensorFlow's float32 values widened to f64 and written as the
-//! shortest decimal that round-trips (serde_json), as Python's `json.dumps(float(x))` writes
-//! them, so files from both programs compare equal value by value. NaN is written as `null`.
-//!
-//! The CSV form has one header row ([`CSV_COLUMNS`], the union of the records' fields,
-//! `record` first) and one row per record, with empty cells where a record has no value.
+//! Writes `--metrics FILE` ([`MetricsWriter`]) in the schema of [`super`], record by record
+//! as the run trains.
 //!
 //! While the run trains, records go to `FILE.partial`, flushed one by one, so
 //! `tail -f FILE.partial` follows a run. The final record completes the file and it is renamed
@@ -26,163 +11,14 @@ use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use serde::{Deserialize, Serialize};
 
+use super::schema::{
+    metric, partial_path, FinalRecord, Format, Header, Record, StepRecord, CSV_COLUMNS,
+};
 use crate::train::{Evaluation, Observer, RunResult, StepLog};
 
-/// The schema version written in every header.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// `program` in files this binary writes (`python/train.py` writes `"python"`).
-pub const PROGRAM: &str = "tflayers";
-
-/// The header record: what was run, where and when.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Header {
-    pub schema: u32,
-    pub program: String,
-    pub model: String,
-    pub steps: u64,
-    pub batch_size: u64,
-    pub learning_rate: f64,
-    pub seed: u64,
-    pub log_every: u64,
-    pub data_dir: String,
-    pub tensorflow_version: String,
-    pub intra_op_threads: Option<u32>,
-    pub inter_op_threads: Option<u32>,
-    pub host: String,
-    /// RFC 3339, UTC.
-    pub started_at: String,
-}
-
-/// One logged step.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepRecord {
-    pub step: u64,
-    pub batch_accuracy: Option<f64>,
-    pub loss: Option<f64>,
-    /// Seconds since the training loop started.
-    pub elapsed_secs: f64,
-    /// Images trained since the previous logged step per second since it (0.0 for the first).
-    pub images_per_sec: f64,
-}
-
-/// The last record of a complete run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FinalRecord {
-    pub steps: u64,
-    pub test_accuracy: Option<f64>,
-    pub test_correct: u64,
-    pub test_total: u64,
-    pub test_loss: Option<f64>,
-    /// `null` when the validation split is empty or was not evaluated.
-    pub validation_accuracy: Option<f64>,
-    pub validation_correct: Option<u64>,
-    pub validation_total: Option<u64>,
-    /// The training loop, logging evaluations included.
-    pub train_secs: f64,
-    /// The test evaluation.
-    pub eval_secs: f64,
-    /// From the header to this record: training, test and validation evaluation.
-    pub total_secs: f64,
-    pub ms_per_step: f64,
-}
-
-/// One line of a metrics file; `"record"` names the kind.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "record", rename_all = "lowercase")]
-pub enum Record {
-    Header(Header),
-    Step(StepRecord),
-    Final(FinalRecord),
-}
-
-/// The CSV columns: `record`, then each record kind's fields in schema order, each once.
-pub const CSV_COLUMNS: &[&str] = &[
-    "record",
-    "schema",
-    "program",
-    "model",
-    "steps",
-    "batch_size",
-    "learning_rate",
-    "seed",
-    "log_every",
-    "data_dir",
-    "tensorflow_version",
-    "intra_op_threads",
-    "inter_op_threads",
-    "host",
-    "started_at",
-    "step",
-    "batch_accuracy",
-    "loss",
-    "elapsed_secs",
-    "images_per_sec",
-    "test_accuracy",
-    "test_correct",
-    "test_total",
-    "test_loss",
-    "validation_accuracy",
-    "validation_correct",
-    "validation_total",
-    "train_secs",
-    "eval_secs",
-    "total_secs",
-    "ms_per_step",
-];
-
-/// CSV columns that hold text; every other column holds a number.
-pub const CSV_TEXT_COLUMNS: &[&str] = &[
-    "record",
-    "program",
-    "model",
-    "data_dir",
-    "tensorflow_version",
-    "host",
-    "started_at",
-];
-
-/// The two forms of a metrics file, chosen by the extension.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    JsonLines,
-    Csv,
-}
-
-impl Format {
-    /// `.jsonl` or `.csv` (any case); anything else is an error naming the file.
-    pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("jsonl") => Ok(Format::JsonLines),
-            Some("csv") => Ok(Format::Csv),
-            _ => bail!(
-                "{}: a metrics file must end in .jsonl (JSON Lines) or .csv",
-                path.display()
-            ),
-        }
-    }
-}
-
-/// A float32 from TensorFlow as the schema writes it: widened to f64, `None` for NaN/inf
-/// (JSON has no such numbers).
-pub fn metric(value: f32) -> Option<f64> {
-    value.is_finite().then(|| f64::from(value))
-}
-
-/// The decimal a float32 setting was given as (`1e-4` is written 0.0001, not its binary
-/// expansion 9.999999747378752e-05), so the header shows what was asked for.
-pub fn setting(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
-}
-
 /// The CSV cells of one record, in [`CSV_COLUMNS`] order.
-pub fn csv_cells(record: &Record) -> Result<Vec<String>> {
+fn csv_cells(record: &Record) -> Result<Vec<String>> {
     let value = serde_json::to_value(record).context("cannot serialise a metrics record")?;
     let Some(fields) = value.as_object() else {
         bail!("a metrics record did not serialise to an object")
@@ -322,13 +158,6 @@ impl Observer for MetricsWriter {
     }
 }
 
-/// `FILE.partial`: where a metrics file grows until its run is complete.
-pub fn partial_path(path: &Path) -> PathBuf {
-    let mut name = path.as_os_str().to_os_string();
-    name.push(".partial");
-    PathBuf::from(name)
-}
-
 /// The final record of a finished run. `total_secs` is measured by the caller from the
 /// header on; `validation` is `None` when the split is empty or was not evaluated.
 pub fn final_record(
@@ -370,104 +199,7 @@ pub fn now_rfc3339() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn header() -> Header {
-        Header {
-            schema: SCHEMA_VERSION,
-            program: PROGRAM.into(),
-            model: "dense".into(),
-            steps: 20,
-            batch_size: 10,
-            learning_rate: setting(1e-4),
-            seed: 0,
-            log_every: 10,
-            data_dir: "data, \"mnist\"".into(),
-            tensorflow_version: "2.21.0".into(),
-            intra_op_threads: None,
-            inter_op_threads: Some(2),
-            host: "h".into(),
-            started_at: "2017-06-01T12:00:00Z".into(),
-        }
-    }
-
-    #[test]
-    fn format_follows_the_extension() {
-        assert_eq!(
-            Format::from_path(Path::new("a/run.jsonl")).unwrap(),
-            Format::JsonLines
-        );
-        assert_eq!(
-            Format::from_path(Path::new("RUN.CSV")).unwrap(),
-            Format::Csv
-        );
-        let err = Format::from_path(Path::new("run.json")).unwrap_err();
-        assert!(err.to_string().contains("run.json"), "{err}");
-    }
-
-    #[test]
-    fn values_are_widened_float32_and_settings_their_decimal() {
-        assert_eq!(metric(0.04), Some(0.03999999910593033));
-        assert_eq!(metric(f32::NAN), None);
-        assert_eq!(setting(1e-4), 0.0001);
-        assert_eq!(
-            serde_json::to_string(&metric(0.04)).unwrap(),
-            "0.03999999910593033"
-        );
-    }
-
-    #[test]
-    fn jsonl_records_start_with_their_kind_in_schema_order() {
-        let line = serde_json::to_string(&Record::Header(header())).unwrap();
-        assert!(
-            line.starts_with(r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":20,"batch_size":10,"learning_rate":0.0001,"seed":0,"#),
-            "{line}"
-        );
-        assert!(line.contains(r#""intra_op_threads":null,"inter_op_threads":2"#));
-    }
-
-    #[test]
-    fn csv_columns_are_the_union_of_the_fields_and_text_columns_are_known() {
-        let mut fields = vec!["record".to_string()];
-        let records = [
-            Record::Header(header()),
-            Record::Step(StepRecord {
-                step: 0,
-                batch_accuracy: Some(0.5),
-                loss: Some(2.0),
-                elapsed_secs: 0.0,
-                images_per_sec: 0.0,
-            }),
-            Record::Final(FinalRecord {
-                steps: 1,
-                test_accuracy: Some(0.5),
-                test_correct: 1,
-                test_total: 2,
-                test_loss: Some(1.0),
-                validation_accuracy: None,
-                validation_correct: None,
-                validation_total: None,
-                train_secs: 0.0,
-                eval_secs: 0.0,
-                total_secs: 0.0,
-                ms_per_step: 0.0,
-            }),
-        ];
-        for record in &records {
-            let value = serde_json::to_value(record).unwrap();
-            for key in value.as_object().unwrap().keys() {
-                if !fields.contains(key) {
-                    fields.push(key.clone());
-                }
-            }
-        }
-        fields.sort();
-        let mut columns: Vec<String> = CSV_COLUMNS.iter().map(|c| c.to_string()).collect();
-        columns.sort();
-        assert_eq!(columns, fields);
-        for text in CSV_TEXT_COLUMNS {
-            assert!(CSV_COLUMNS.contains(text), "{text}");
-        }
-    }
+    use crate::metrics::schema::tests::header;
 
     #[test]
     fn images_per_second_counts_the_images_since_the_previous_log() {

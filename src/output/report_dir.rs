@@ -21,8 +21,7 @@ use serde_json::{json, Value};
 use crate::figures::curves::{plot_accuracy_comparison, plot_curves, Comparison};
 use crate::fsx::write_atomically;
 use crate::manifest::ModelEntry;
-use crate::metrics::runs::Run;
-use crate::metrics::write::metric;
+use crate::metrics::{metric, Run};
 use crate::output::format::format_g;
 use crate::train::{Evaluation, RunResult};
 

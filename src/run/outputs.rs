@@ -14,7 +14,7 @@ use anyhow::{ensure, Context, Result};
 
 use crate::cli::LoopArgs;
 use crate::manifest::Manifest;
-use crate::metrics::write::{
+use crate::metrics::{
     final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
 };
 use crate::mnist::dataset::DataSets;
