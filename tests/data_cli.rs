@@ -383,9 +383,13 @@ fn show_draws_a_png_grid() {
             "wrote {} (184x148 pixels): 6 test images 2..8 of MNIST with their labels",
             png.display()
         )));
-    let decoder = png::Decoder::new(std::io::BufReader::new(fs::File::open(&png).unwrap()));
-    let reader = decoder.read_info().unwrap();
-    assert_eq!((reader.info().width, reader.info().height), (184, 148));
+    let format = image::ImageReader::open(&png)
+        .unwrap()
+        .with_guessed_format()
+        .unwrap()
+        .format();
+    assert_eq!(format, Some(image::ImageFormat::Png));
+    assert_eq!(image::image_dimensions(&png).unwrap(), (184, 148));
     assert_eq!(
         fs::read_dir(out.path()).unwrap().count(),
         1,

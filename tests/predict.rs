@@ -12,7 +12,6 @@ use std::sync::OnceLock;
 use image::imageops::{self, FilterType};
 use image::{DynamicImage, GrayImage, Luma};
 
-use tflayers::figures::font::is_set;
 use tflayers::mnist::fixtures::{write_gz_idx_images, write_gz_idx_labels};
 use tflayers::mnist::{Images, NumpyRandomState};
 use tflayers::preprocess::prepare;
@@ -21,17 +20,31 @@ const TRAIN: usize = 600;
 const TEST: usize = 60;
 const VALIDATION: &str = "100";
 
+/// The digits of a 5x7 bitmap font: rows top first, bit 4 the leftmost column.
+const GLYPHS: [[u8; 7]; 10] = [
+    [0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e],
+    [0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e],
+    [0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f],
+    [0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e],
+    [0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02],
+    [0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e],
+    [0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e],
+    [0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08],
+    [0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e],
+    [0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c],
+];
+
 /// A printed-looking digit: the 5x7 font glyph drawn with a random stroke width and slant on
 /// a large canvas, then prepared exactly as MNIST was (20-pixel box, centred by mass).
 fn glyph_digit(digit: u8, rng: &mut NumpyRandomState) -> Vec<u8> {
-    let c = char::from(b'0' + digit);
+    let glyph = GLYPHS[usize::from(digit)];
     let cell = 8i64;
     let grow = rng.random_interval(2) as i64; // stroke 8..=12 pixels
     let slant = rng.random_interval(4) as f64 * 0.05 - 0.1; // -0.1..=0.1 pixels per row
     let mut canvas = GrayImage::new(80, 90);
     for gy in 0..7u32 {
         for gx in 0..5u32 {
-            if !is_set(c, gx, gy) {
+            if glyph[gy as usize] & (0x10 >> gx) == 0 {
                 continue;
             }
             let (left, top) = (i64::from(gx) * cell + 20, i64::from(gy) * cell + 20);

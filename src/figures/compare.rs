@@ -1,121 +1,68 @@
 //! The PNG of a comparison: batch accuracy and loss per logged step, Rust as a line and Python
 //! as markers on top of it, so that identical runs show every marker sitting on the line.
-//!
-//! Drawn with `plotters`' bitmap backend; the text uses DejaVu Sans embedded in the binary
-//! (the `dejavu` crate), so no system font is needed.
 
-use std::fs;
 use std::path::Path;
-use std::sync::OnceLock;
 
-use anyhow::{anyhow, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
+use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::{register_font, FontStyle};
+use plotters::style::FontStyle;
 
 use crate::compare::verdict::{Comparison, LoggedStep};
+use crate::figures::canvas::{self, drawn, Figure, ImageKind, FONT, PALETTE};
 
 /// Size of the picture in pixels.
 const SIZE: (u32, u32) = (960, 720);
-const RUST_COLOUR: RGBColor = RGBColor(31, 119, 180);
+const RUST_COLOUR: RGBColor = PALETTE[0];
 const PYTHON_COLOUR: RGBColor = RGBColor(230, 110, 20);
 
-/// Registers the embedded font once; plotters looks fonts up by family name.
-fn ensure_font() -> Result<()> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular()).is_ok()
-            && register_font("sans-serif", FontStyle::Bold, dejavu::sans::bold()).is_ok()
-    });
-    ensure!(ok, "the embedded DejaVu Sans font could not be loaded");
-    Ok(())
-}
-
-/// Writes the plot of `comparison` to `path` (a `.png`), through a temporary file renamed into
-/// place when complete.
+/// Writes the plot of `comparison` to `path` (a `.png`), complete or not at all.
 pub fn write_plot(path: &Path, comparison: &Comparison) -> Result<()> {
     ensure!(
         !comparison.rust.steps.is_empty(),
         "{}: no logged steps to plot",
         comparison.settings.model
     );
-    ensure_font()?;
-    let file_name = path
-        .file_name()
-        .with_context(|| format!("{} is not a file path", path.display()))?
-        .to_string_lossy();
-    // The backend picks the encoder from the extension, so the temporary name keeps `.png`.
-    let tmp = path.with_file_name(format!(".{file_name}.tmp.png"));
-    let drawn = draw(&tmp, comparison);
-    if let Err(err) = drawn {
-        let _ = fs::remove_file(&tmp);
-        return Err(err.context(format!("cannot draw {}", path.display())));
+    canvas::write(&Plot(comparison), path, ImageKind::Png, SIZE)
+        .with_context(|| format!("cannot draw {}", path.display()))
+}
+
+/// The two panels of a comparison under its title.
+struct Plot<'a>(&'a Comparison);
+
+impl Figure for Plot<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
+        let comparison = self.0;
+        drawn(root.fill(&WHITE))?;
+        let title = format!(
+            "{}: Rust and Python, {} steps ({})",
+            comparison.settings.model,
+            comparison.settings.steps,
+            comparison.verdict_word()
+        );
+        let root = drawn(root.titled(&title, (FONT, 26).into_font().style(FontStyle::Bold)))?;
+        let (top, bottom) = root.split_vertically(SIZE.1 / 2 - 20);
+        let accuracy = |s: &LoggedStep| f64::from(s.accuracy);
+        let loss = |s: &LoggedStep| f64::from(s.loss);
+        panel(
+            &top,
+            comparison,
+            "batch accuracy",
+            accuracy,
+            Some((0.0, 1.0)),
+        )?;
+        panel(&bottom, comparison, "loss", loss, None)
     }
-    fs::rename(&tmp, path)
-        .with_context(|| format!("cannot move {} to {}", tmp.display(), path.display()))
 }
 
-fn plot_err(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("plotting failed: {err}")
-}
-
-fn draw(path: &Path, comparison: &Comparison) -> Result<()> {
-    let root = BitMapBackend::new(path, SIZE).into_drawing_area();
-    root.fill(&WHITE).map_err(plot_err)?;
-    let title = format!(
-        "{}: Rust and Python, {} steps ({})",
-        comparison.settings.model,
-        comparison.settings.steps,
-        comparison.verdict_word()
-    );
-    let root = root
-        .titled(
-            &title,
-            ("sans-serif", 26).into_font().style(FontStyle::Bold),
-        )
-        .map_err(plot_err)?;
-    let (top, bottom) = root.split_vertically(SIZE.1 / 2 - 20);
-    let accuracy = |s: &LoggedStep| f64::from(s.accuracy);
-    let loss = |s: &LoggedStep| f64::from(s.loss);
-    panel(
-        &top,
-        comparison,
-        "batch accuracy",
-        accuracy,
-        Some((0.0, 1.0)),
-    )?;
-    panel(&bottom, comparison, "loss", loss, None)?;
-    root.present().map_err(plot_err)?;
-    Ok(())
-}
-
-fn panel(
-    area: &DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>,
-    comparison: &Comparison,
-    label: &str,
-    value: impl Fn(&LoggedStep) -> f64,
-    fixed_range: Option<(f64, f64)>,
-) -> Result<()> {
-    let rust: Vec<(f64, f64)> = comparison
-        .rust
-        .steps
-        .iter()
-        .map(|s| (s.step as f64, value(s)))
-        .collect();
-    let python: Vec<(f64, f64)> = comparison
-        .python
-        .steps
-        .iter()
-        .map(|s| (s.step as f64, value(s)))
-        .collect();
-    let finite = rust
-        .iter()
-        .chain(&python)
-        .map(|p| p.1)
-        .filter(|v| v.is_finite());
-    let (low, high) = fixed_range.unwrap_or_else(|| {
-        let (min, max) = finite.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
-            (lo.min(v), hi.max(v))
-        });
+/// The value range of a panel: `fixed` if given, else the finite values with 5% room.
+fn value_range(values: impl Iterator<Item = f64>, fixed: Option<(f64, f64)>) -> (f64, f64) {
+    fixed.unwrap_or_else(|| {
+        let (min, max) = values
+            .filter(|v| v.is_finite())
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                (lo.min(v), hi.max(v))
+            });
         if min.is_finite() && max > min {
             let pad = (max - min) * 0.05;
             (min - pad, max + pad)
@@ -124,59 +71,69 @@ fn panel(
         } else {
             (0.0, 1.0)
         }
-    });
+    })
+}
+
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    comparison: &Comparison,
+    label: &str,
+    value: impl Fn(&LoggedStep) -> f64,
+    fixed_range: Option<(f64, f64)>,
+) -> Result<()> {
+    let points = |steps: &[LoggedStep]| -> Vec<(f64, f64)> {
+        steps.iter().map(|s| (s.step as f64, value(s))).collect()
+    };
+    let (rust, python) = (
+        points(&comparison.rust.steps),
+        points(&comparison.python.steps),
+    );
+    let (low, high) = value_range(rust.iter().chain(&python).map(|p| p.1), fixed_range);
     let last_step = rust.last().map_or(1.0, |p| p.0).max(1.0);
     // A little room on both sides so the first and last markers are not cut in half.
     let pad = last_step * 0.02;
-    let mut chart = ChartBuilder::on(area)
-        .margin(16)
-        .x_label_area_size(40)
-        .y_label_area_size(64)
-        .build_cartesian_2d(-pad..last_step + pad, low..high)
-        .map_err(plot_err)?;
-    chart
-        .configure_mesh()
-        .x_desc("step")
-        .x_label_formatter(&|x| format!("{x:.0}"))
-        .y_desc(label)
-        .label_style(("sans-serif", 15))
-        .axis_desc_style(("sans-serif", 17))
-        .light_line_style(WHITE.mix(0.0))
-        .draw()
-        .map_err(plot_err)?;
-    chart
-        .draw_series(LineSeries::new(
-            rust.iter().copied(),
-            RUST_COLOUR.stroke_width(2),
-        ))
-        .map_err(plot_err)?
+    let mut chart = drawn(
+        ChartBuilder::on(area)
+            .margin(16)
+            .x_label_area_size(40)
+            .y_label_area_size(64)
+            .build_cartesian_2d(-pad..last_step + pad, low..high),
+    )?;
+    drawn(
+        chart
+            .configure_mesh()
+            .x_desc("step")
+            .x_label_formatter(&|x| format!("{x:.0}"))
+            .y_desc(label)
+            .label_style((FONT, 15))
+            .axis_desc_style((FONT, 17))
+            .light_line_style(WHITE.mix(0.0))
+            .draw(),
+    )?;
+    drawn(chart.draw_series(LineSeries::new(rust, RUST_COLOUR.stroke_width(2))))?
         .label("Rust (libtensorflow)")
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RUST_COLOUR.stroke_width(2)));
-    chart
-        .draw_series(
-            python
-                .iter()
-                .map(|&p| Cross::new(p, 6, PYTHON_COLOUR.stroke_width(2))),
-        )
-        .map_err(plot_err)?
+    let cross = |p: (f64, f64)| Cross::new(p, 6, PYTHON_COLOUR.stroke_width(2));
+    drawn(chart.draw_series(python.into_iter().map(cross)))?
         .label("Python (tf.compat.v1)")
         .legend(|(x, y)| Cross::new((x + 10, y), 6, PYTHON_COLOUR.stroke_width(2)));
-    chart
-        .configure_series_labels()
-        // Training curves end high (accuracy) or low (loss) on the right: its middle is free.
-        .position(SeriesLabelPosition::MiddleRight)
-        .label_font(("sans-serif", 16))
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.4))
-        .draw()
-        .map_err(plot_err)?;
-    Ok(())
+    drawn(
+        chart
+            .configure_series_labels()
+            // Training curves end high (accuracy) or low (loss) on the right: its middle is free.
+            .position(SeriesLabelPosition::MiddleRight)
+            .label_font((FONT, 16))
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.4))
+            .draw(),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::compare::verdict::{Settings, Side};
+    use std::fs;
 
     fn side(offset: f32) -> Side {
         Side {
@@ -197,10 +154,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn writes_a_png_and_leaves_no_temporary_file() {
+    fn comparison(model: &str) -> Comparison {
         let settings = Settings {
-            model: "conv2".into(),
+            model: model.into(),
             steps: 200,
             batch_size: 50,
             learning_rate: 1e-4,
@@ -209,7 +165,12 @@ mod tests {
             log_every: 10,
             tolerance: 0.0,
         };
-        let comparison = Comparison::new(settings, side(0.0), side(0.0)).unwrap();
+        Comparison::new(settings, side(0.0), side(0.0)).unwrap()
+    }
+
+    #[test]
+    fn writes_a_png_and_leaves_no_temporary_file() {
+        let comparison = comparison("conv2");
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("compare-conv2.png");
         write_plot(&path, &comparison).unwrap();
@@ -222,18 +183,11 @@ mod tests {
 
     #[test]
     fn an_unwritable_path_is_an_error_naming_it() {
-        let settings = Settings {
-            model: "dense".into(),
-            steps: 200,
-            batch_size: 50,
-            learning_rate: 1e-4,
-            seed: 0,
-            python_seed: 0,
-            log_every: 10,
-            tolerance: 0.0,
-        };
-        let comparison = Comparison::new(settings, side(0.0), side(0.0)).unwrap();
-        let err = write_plot(Path::new("/nonexistent-dir/x.png"), &comparison).unwrap_err();
+        let dir = tempfile::tempdir().unwrap();
+        // A folder that cannot be made, whoever runs the test: its parent is a file.
+        let file = dir.path().join("file");
+        fs::write(&file, b"").unwrap();
+        let err = write_plot(&file.join("x.png"), &comparison("dense")).unwrap_err();
         assert!(format!("{err:#}").contains("x.png"), "{err:#}");
     }
 }

@@ -1,123 +1,20 @@
-//! Figures (`plotters`): training curves of one or more runs, and the five test accuracies
-//! beside the article's.
+//! Training curves of one or more runs (`plot`, and the report folder's curves): batch
+//! accuracy and loss against the step, with the test figures as dots.
 //!
-//! Figures are PNG or SVG by the output's extension. Text is drawn with DejaVu Sans embedded
-//! in the binary (the `dejavu` crate, through plotters' pure-Rust `ab_glyph` renderer), so
-//! no system fonts, fontconfig or freetype are needed. Each figure is rendered in memory and
-//! written with [`write_atomically`].
+//! PNG or SVG by the output's extension; drawing, font and writing are [`canvas`]'s.
 
-use std::fmt::Display;
-use std::io::Cursor;
 use std::path::Path;
-use std::sync::OnceLock;
 
-use anyhow::{anyhow, bail, Context, Result};
+use anyhow::{bail, Result};
 use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::FontStyle;
 
-use crate::fsx::write_atomically;
-use crate::metrics::Run;
+use crate::figures::canvas::{self, drawn, Figure, FONT, GREY, LIGHT, PALETTE};
+use crate::metrics::{FinalRecord, Run, StepRecord};
 use crate::output::format::format_g;
 
-/// The font family name every text style here asks for.
-const FONT: &str = "sans-serif";
-
-/// Distinct, colour-blind-friendly line colours (Tableau 10).
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(31, 119, 180),
-    RGBColor(255, 127, 14),
-    RGBColor(44, 160, 44),
-    RGBColor(214, 39, 40),
-    RGBColor(148, 103, 189),
-    RGBColor(140, 86, 75),
-    RGBColor(227, 119, 194),
-    RGBColor(127, 127, 127),
-    RGBColor(188, 189, 34),
-    RGBColor(23, 190, 207),
-];
-const GREY: RGBColor = RGBColor(90, 90, 90);
-const LIGHT: RGBColor = RGBColor(170, 170, 170);
-
-/// The image formats `plot` writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ImageKind {
-    Png,
-    Svg,
-}
-
-impl ImageKind {
-    /// `.png` or `.svg` (any case); anything else is an error naming the file.
-    pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
-            Some("png") => Ok(ImageKind::Png),
-            Some("svg") => Ok(ImageKind::Svg),
-            _ => bail!("{}: the figure must end in .png or .svg", path.display()),
-        }
-    }
-}
-
-/// Something that draws itself on any plotters backend.
-trait Figure {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()>;
-}
-
-/// Turns a plotters error into ours.
-fn drawn<T, E: Display>(result: std::result::Result<T, E>) -> Result<T> {
-    result.map_err(|e| anyhow!("drawing the figure failed: {e}"))
-}
-
-/// Registers the embedded font once per process.
-fn register_fonts() -> Result<()> {
-    static REGISTERED: OnceLock<std::result::Result<(), String>> = OnceLock::new();
-    REGISTERED
-        .get_or_init(|| {
-            plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-                .map_err(|_| "the embedded DejaVu Sans font is not a valid font".to_string())
-        })
-        .clone()
-        .map_err(|e| anyhow!(e))
-}
-
-/// Renders `figure` at `size` and writes it to `out` (PNG or SVG by extension).
-fn render(figure: &impl Figure, out: &Path, (width, height): (u32, u32)) -> Result<()> {
-    let kind = ImageKind::from_path(out)?;
-    register_fonts()?;
-    let bytes = match kind {
-        ImageKind::Png => {
-            let mut pixels = vec![0u8; width as usize * height as usize * 3];
-            {
-                let root =
-                    BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
-                figure.draw(&root)?;
-                drawn(root.present())?;
-            }
-            let image = image::RgbImage::from_raw(width, height, pixels)
-                .context("the rendered figure has the wrong number of pixels")?;
-            let mut png = Cursor::new(Vec::new());
-            image
-                .write_to(&mut png, image::ImageFormat::Png)
-                .context("cannot encode the figure as PNG")?;
-            png.into_inner()
-        }
-        ImageKind::Svg => {
-            let mut svg = String::new();
-            {
-                let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
-                figure.draw(&root)?;
-                drawn(root.present())?;
-            }
-            svg.into_bytes()
-        }
-    };
-    write_atomically(out, &bytes)
-        .with_context(|| format!("cannot write the figure {}", out.display()))
-}
-
+/// The figure formats, by extension (kept under this path for the command line).
+pub use crate::figures::canvas::ImageKind;
 /// How a run is shown: a legend label and a line style.
 struct Series<'a> {
     run: &'a Run,
@@ -237,7 +134,7 @@ pub fn plot_curves(runs: &[Run], out: &Path, size: (u32, u32), title: Option<&st
         title,
         subtitle: common.join(", "),
     };
-    render(&figure, out, size)
+    canvas::write_by_extension(&figure, out, size)
 }
 
 impl Figure for Curves<'_> {
@@ -269,29 +166,43 @@ impl Figure for Curves<'_> {
 }
 
 impl Curves<'_> {
-    fn line<DB: DrawingBackend, CT>(
+    /// Each run's line of `value` at its logged steps, with a dot at its `last` value (the
+    /// test figure); `legend` puts the runs' labels in the chart's legend.
+    fn draw_runs<DB: DrawingBackend, CT>(
         &self,
         chart: &mut ChartContext<'_, DB, CT>,
-        series: &Series<'_>,
-        points: Vec<(f64, f64)>,
+        value: impl Fn(&StepRecord) -> Option<f64>,
+        last: impl Fn(&FinalRecord) -> Option<f64>,
         legend: bool,
     ) -> Result<()>
     where
         CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
     {
-        let style = series.color.stroke_width(2);
-        let color = series.color;
-        let drawn_series = if series.dashed {
-            drawn(chart.draw_series(DashedLineSeries::new(points, 8, 5, style)))?
-        } else {
-            drawn(chart.draw_series(LineSeries::new(points, style)))?
-        };
-        if legend {
-            drawn_series
-                .label(series.label.clone())
-                .legend(move |(x, y)| {
+        for series in &self.series {
+            let points = series
+                .run
+                .steps
+                .iter()
+                .filter_map(|r| Some((r.step as f64, value(r)?)));
+            let (color, style) = (series.color, series.color.stroke_width(2));
+            let line = if series.dashed {
+                drawn(chart.draw_series(DashedLineSeries::new(points, 8, 5, style)))?
+            } else {
+                drawn(chart.draw_series(LineSeries::new(points, style)))?
+            };
+            if legend {
+                line.label(series.label.clone()).legend(move |(x, y)| {
                     PathElement::new([(x, y), (x + 24, y)], color.stroke_width(2))
                 });
+            }
+            let dot = series
+                .run
+                .last
+                .as_ref()
+                .and_then(|f| Some((f.steps as f64, last(f)?)));
+            if let Some(dot) = dot {
+                drawn(chart.draw_series([Circle::new(dot, 5, color.filled())]))?;
+            }
         }
         Ok(())
     }
@@ -304,14 +215,7 @@ impl Curves<'_> {
     ) -> Result<()> {
         let small = big * 0.6;
         let mut chart = drawn(
-            ChartBuilder::on(area)
-                .caption(
-                    "Training batch accuracy (dot: test accuracy)",
-                    (FONT, big * 0.75),
-                )
-                .margin(12)
-                .x_label_area_size(big * 2.2)
-                .y_label_area_size(big * 2.8)
+            panel("Training batch accuracy (dot: test accuracy)", area, big)
                 .build_cartesian_2d(0.0..max_step * 1.02, 0.0..1.0),
         )?;
         drawn(
@@ -326,27 +230,7 @@ impl Curves<'_> {
                 .bold_line_style(LIGHT.mix(0.4))
                 .draw(),
         )?;
-        for series in &self.series {
-            let points: Vec<(f64, f64)> = series
-                .run
-                .steps
-                .iter()
-                .filter_map(|r| Some((r.step as f64, r.batch_accuracy?)))
-                .collect();
-            self.line(&mut chart, series, points, true)?;
-            if let Some((steps, accuracy)) = series
-                .run
-                .last
-                .as_ref()
-                .and_then(|f| Some((f.steps as f64, f.test_accuracy?)))
-            {
-                drawn(chart.draw_series([Circle::new(
-                    (steps, accuracy),
-                    5,
-                    series.color.filled(),
-                )]))?;
-            }
-        }
+        self.draw_runs(&mut chart, |r| r.batch_accuracy, |f| f.test_accuracy, true)?;
         drawn(
             chart
                 .configure_series_labels()
@@ -380,18 +264,16 @@ impl Curves<'_> {
             (0.01, 10.0)
         };
         let mut chart = drawn(
-            ChartBuilder::on(area)
-                .caption("Training batch loss (dot: test loss)", (FONT, big * 0.75))
-                .margin(12)
-                .x_label_area_size(big * 2.2)
-                .y_label_area_size(big * 2.8)
-                .build_cartesian_2d(0.0..max_step * 1.02, {
+            panel("Training batch loss (dot: test loss)", area, big).build_cartesian_2d(
+                0.0..max_step * 1.02,
+                {
                     let (labelled, others) = log_ticks(low, high);
                     (low..high)
                         .log_scale()
                         .with_key_points(labelled)
                         .with_light_points(others)
-                }),
+                },
+            ),
         )?;
         drawn(
             chart
@@ -407,25 +289,29 @@ impl Curves<'_> {
                 .bold_line_style(LIGHT.mix(0.4))
                 .draw(),
         )?;
-        for series in &self.series {
-            let points: Vec<(f64, f64)> = series
-                .run
-                .steps
-                .iter()
-                .filter_map(|r| r.loss.filter(|l| *l > 0.0).map(|l| (r.step as f64, l)))
-                .collect();
-            self.line(&mut chart, series, points, false)?;
-            if let Some((steps, loss)) = series
-                .run
-                .last
-                .as_ref()
-                .and_then(|f| Some((f.steps as f64, f.test_loss.filter(|l| *l > 0.0)?)))
-            {
-                drawn(chart.draw_series([Circle::new((steps, loss), 5, series.color.filled())]))?;
-            }
-        }
-        Ok(())
+        let positive = |loss: Option<f64>| loss.filter(|l| *l > 0.0);
+        self.draw_runs(
+            &mut chart,
+            |r| positive(r.loss),
+            |f| positive(f.test_loss),
+            false,
+        )
     }
+}
+
+/// A chart on `area` under `caption`, with room for axis labels of text size `big`.
+fn panel<'a, DB: DrawingBackend>(
+    caption: &str,
+    area: &'a DrawingArea<DB, Shift>,
+    big: f64,
+) -> ChartBuilder<'a, 'static, DB> {
+    let mut builder = ChartBuilder::on(area);
+    builder
+        .caption(caption, (FONT, big * 0.75))
+        .margin(12)
+        .x_label_area_size(big * 2.2)
+        .y_label_area_size(big * 2.8);
+    builder
 }
 
 /// Ticks of a log axis from `low` to `high`: 1, 2 and 5 times each power of ten (labelled),
@@ -455,288 +341,5 @@ fn log_ticks(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
     (labelled, others)
 }
 
-/// An accuracy in thousandths, the bar chart's vertical unit.
-fn thousandths(value: f64) -> i32 {
-    (value * 1000.0).round() as i32
-}
-
-/// One model's test accuracy beside the article's.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Comparison {
-    pub model: String,
-    pub measured: f64,
-    pub article: f64,
-}
-
-/// The test accuracies of the models beside the article's, as a bar chart.
-struct AccuracyBars<'a> {
-    rows: &'a [Comparison],
-    title: String,
-    measured_label: String,
-}
-
-/// Writes a bar chart of each model's test accuracy beside the article's figure.
-pub fn plot_accuracy_comparison(
-    rows: &[Comparison],
-    measured_label: &str,
-    out: &Path,
-    size: (u32, u32),
-    title: Option<&str>,
-) -> Result<()> {
-    if rows.is_empty() {
-        bail!("no models to compare");
-    }
-    let figure = AccuracyBars {
-        rows,
-        title: title
-            .unwrap_or("MNIST test accuracy: this reproduction and the article")
-            .to_string(),
-        measured_label: measured_label.to_string(),
-    };
-    render(&figure, out, size)
-}
-
-impl Figure for AccuracyBars<'_> {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<()> {
-        drawn(root.fill(&WHITE))?;
-        let (_, height) = root.dim_in_pixel();
-        let big = (height as f64 / 26.0).clamp(14.0, 30.0);
-        let small = big * 0.6;
-        let area = drawn(root.titled(&self.title, (FONT, big)))?;
-        let n = self.rows.len();
-        let mut chart = drawn(
-            ChartBuilder::on(&area)
-                .margin(14)
-                .x_label_area_size(big * 2.2)
-                .y_label_area_size(big * 2.8)
-                // In thousandths (integers take fixed ticks), with headroom above 1.0 where the
-                // legend sits clear of the bars and their labels.
-                .build_cartesian_2d(
-                    -0.5..n as f64 - 0.5,
-                    (0..1250).with_key_points((0..=10).map(|i| i * 100).collect()),
-                ),
-        )?;
-        let names: Vec<String> = self.rows.iter().map(|r| r.model.clone()).collect();
-        let name_of = |x: &f64| {
-            let i = x.round();
-            if (x - i).abs() < 1e-6 && i >= 0.0 {
-                names.get(i as usize).cloned().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        drawn(
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .x_labels(n)
-                .x_label_formatter(&name_of)
-                .y_label_formatter(&|v| format!("{:.1}", f64::from(*v) / 1000.0))
-                .y_desc("test accuracy")
-                .x_desc("model (the article's order)")
-                .label_style((FONT, small * 1.1))
-                .axis_desc_style((FONT, small * 1.1))
-                .light_line_style(WHITE.mix(0.0))
-                .bold_line_style(LIGHT.mix(0.4))
-                .draw(),
-        )?;
-        let ours = PALETTE[0];
-        let theirs = LIGHT;
-        let bar = |x0: f64, x1: f64, value: f64, color: RGBColor| {
-            Rectangle::new([(x0, 0), (x1, thousandths(value))], color.filled())
-        };
-        drawn(
-            chart
-                .draw_series(
-                    self.rows
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| bar(i as f64 - 0.36, i as f64 - 0.02, r.measured, ours)),
-                )
-                .map(|s| {
-                    s.label(self.measured_label.clone()).legend(move |(x, y)| {
-                        Rectangle::new([(x, y - 6), (x + 16, y + 6)], ours.filled())
-                    })
-                }),
-        )?;
-        drawn(
-            chart
-                .draw_series(
-                    self.rows
-                        .iter()
-                        .enumerate()
-                        .map(|(i, r)| bar(i as f64 + 0.02, i as f64 + 0.36, r.article, theirs)),
-                )
-                .map(|s| {
-                    s.label("the article (Fusinska, 2017)")
-                        .legend(move |(x, y)| {
-                            Rectangle::new([(x, y - 6), (x + 16, y + 6)], theirs.filled())
-                        })
-                }),
-        )?;
-        let value_style =
-            TextStyle::from((FONT, small).into_font()).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Center,
-                plotters::style::text_anchor::VPos::Bottom,
-            ));
-        for (i, r) in self.rows.iter().enumerate() {
-            for (x, value) in [(i as f64 - 0.19, r.measured), (i as f64 + 0.19, r.article)] {
-                drawn(chart.draw_series([Text::new(
-                    format_g(value),
-                    (x, thousandths(value) + 5),
-                    value_style.clone(),
-                )]))?;
-            }
-        }
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .label_font((FONT, small * 1.1))
-                .background_style(WHITE.mix(0.9))
-                .border_style(LIGHT)
-                .draw(),
-        )
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::metrics::{FinalRecord, Header, StepRecord, PROGRAM, SCHEMA_VERSION};
-    use std::path::PathBuf;
-
-    fn run(model: &str, program: &str, seed: u64, path: &str) -> Run {
-        Run {
-            path: PathBuf::from(path),
-            header: Header {
-                schema: SCHEMA_VERSION,
-                program: program.into(),
-                model: model.into(),
-                steps: 100,
-                batch_size: 100,
-                learning_rate: 0.0001,
-                seed,
-                log_every: 10,
-                data_dir: "d".into(),
-                tensorflow_version: "2.21.0".into(),
-                intra_op_threads: None,
-                inter_op_threads: None,
-                host: "h".into(),
-                started_at: "2017-06-01T12:00:00Z".into(),
-            },
-            steps: (0..10)
-                .map(|i| StepRecord {
-                    step: i * 10,
-                    batch_accuracy: Some(0.1 + (0.04 + 0.04 * seed as f64) * i as f64),
-                    loss: Some(2.3 / (1.0 + (1 + seed) as f64 * i as f64)),
-                    elapsed_secs: i as f64,
-                    images_per_sec: 100.0,
-                })
-                .collect(),
-            last: Some(FinalRecord {
-                steps: 100,
-                test_accuracy: Some(f64::from(0.839f32)),
-                test_correct: 839,
-                test_total: 1000,
-                test_loss: Some(0.5),
-                validation_accuracy: None,
-                validation_correct: None,
-                validation_total: None,
-                train_secs: 1.0,
-                eval_secs: 0.1,
-                total_secs: 1.2,
-                ms_per_step: 10.0,
-            }),
-        }
-    }
-
-    #[test]
-    fn labels_name_what_differs_and_the_subtitle_what_is_shared() {
-        let runs = [
-            run("dense", PROGRAM, 0, "a.jsonl"),
-            run("dense", "python", 0, "b.jsonl"),
-        ];
-        let (named, common) = labels(&runs);
-        assert_eq!(named, ["Rust (tflayers): test 0.839", "Python: test 0.839"]);
-        assert_eq!(
-            common,
-            [
-                "dense",
-                "seed 0",
-                "batch 100",
-                "learning rate 0.0001",
-                "100 steps"
-            ]
-        );
-        let seeds = [
-            run("dense", PROGRAM, 0, "a.jsonl"),
-            run("dense", PROGRAM, 1, "b.jsonl"),
-        ];
-        assert_eq!(
-            labels(&seeds).0,
-            ["seed 0: test 0.839", "seed 1: test 0.839"]
-        );
-    }
-
-    #[test]
-    fn identical_settings_fall_back_to_file_names() {
-        let mut second = run("dense", PROGRAM, 0, "runs/again.csv");
-        second.last = None;
-        let runs = [run("dense", PROGRAM, 0, "runs/first.jsonl"), second];
-        assert_eq!(
-            labels(&runs).0,
-            ["first: test 0.839", "again: still training"]
-        );
-    }
-
-    #[test]
-    fn log_ticks_label_one_two_five() {
-        let (labelled, others) = log_ticks(0.1, 3.0);
-        assert_eq!(labelled, [0.1, 0.2, 0.5, 1.0, 2.0]);
-        assert_eq!(others[..2], [0.3, 0.4]);
-        assert_eq!(others.last(), Some(&3.0));
-        let (labelled, others) = log_ticks(1.0, 4.5);
-        assert_eq!(labelled, [1.0, 2.0, 3.0, 4.0]);
-        assert!(others.is_empty());
-    }
-
-    #[test]
-    fn the_extension_picks_the_format() {
-        assert_eq!(
-            ImageKind::from_path(Path::new("a.PNG")).unwrap(),
-            ImageKind::Png
-        );
-        assert_eq!(
-            ImageKind::from_path(Path::new("a.svg")).unwrap(),
-            ImageKind::Svg
-        );
-        let err = ImageKind::from_path(Path::new("a.jpg"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("a.jpg") && err.contains(".png or .svg"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn a_png_has_the_requested_size_and_is_not_blank() {
-        let dir = tempfile::tempdir().unwrap();
-        let out = std::env::var_os("KEEP_PLOT")
-            .map(PathBuf::from)
-            .unwrap_or(dir.path().join("c.png"));
-        let runs = [
-            run("dense", PROGRAM, 0, "a.jsonl"),
-            run("hidden", PROGRAM, 1, "b.jsonl"),
-        ];
-        plot_curves(&runs, &out, (640, 360), None).unwrap();
-        let image = image::open(&out).unwrap().to_rgb8();
-        assert_eq!(image.dimensions(), (640, 360));
-        let coloured = image.pixels().filter(|p| p.0 == [31, 119, 180]).count();
-        assert!(
-            coloured > 200,
-            "only {coloured} pixels of the first line's colour"
-        );
-    }
-}
+mod tests;

@@ -18,7 +18,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::figures::curves::{plot_accuracy_comparison, plot_curves, Comparison};
+use crate::figures::accuracy::{plot_accuracy_comparison, Comparison};
+use crate::figures::curves::plot_curves;
 use crate::fsx::write_atomically;
 use crate::manifest::ModelEntry;
 use crate::metrics::{metric, Run};
