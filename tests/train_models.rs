@@ -5,7 +5,7 @@ mod common;
 
 use tflayers::mnist::dataset::read_data_sets_with;
 use tflayers::tf::model::{Model, SessionConfig};
-use tflayers::train::{train, Observer, RunResult, TrainConfig};
+use tflayers::train::{train, Engine, Observer, RunResult, TrainConfig};
 
 struct Silent;
 impl Observer for Silent {}
@@ -100,4 +100,24 @@ fn a_missing_model_names_the_file_and_the_command() {
     let text = format!("{err:#}");
     assert!(text.contains("saved_model.pb not found"), "{text}");
     assert!(text.contains("make models"), "{text}");
+}
+
+#[test]
+fn an_inference_model_evaluates_like_a_training_one_and_refuses_to_train() {
+    let manifest = common::manifest();
+    let data_dir = common::tiny_mnist();
+    let data = read_data_sets_with(data_dir.path(), common::TINY_VALIDATION).unwrap();
+    let dir = manifest.model_dir("hidden");
+    let config = SessionConfig::default();
+    let mut inference = Model::load_for_inference(&dir, &manifest, &config).unwrap();
+    let mut training = Model::load(&dir, &manifest, &config, 10, 1e-4).unwrap();
+    let evaluate = |model: &mut Model| tflayers::train::evaluate(model, &data.test, None).unwrap();
+    assert_eq!(evaluate(&mut inference), evaluate(&mut training));
+    let scores = inference.predict(&data.test.images()[..3 * 784]).unwrap();
+    assert_eq!(scores.logits.len(), 3 * 10);
+    let err = inference.train_batch(true).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("loaded for inference"),
+        "{err:#}"
+    );
 }

@@ -28,20 +28,15 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
         !split.is_empty(),
         "the {split_name} split is empty: pass --validation-size N with N > 0"
     );
-    let mut model = Model::load(
-        &args.model_dir,
-        &manifest,
-        &args.remote.session_config(),
-        1,
-        1e-4,
-    )
-    .with_context(|| {
-        format!(
-            "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
+    let mut model =
+        Model::load_for_inference(&args.model_dir, &manifest, &args.remote.session_config())
+            .with_context(|| {
+                format!(
+                    "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
                  train --save` with this project's models",
-            args.model_dir.display()
-        )
-    })?;
+                    args.model_dir.display()
+                )
+            })?;
     let mut confusion = Confusion::default();
     let mut csv = String::from("index,label,predicted,probability\n");
     let chunk = args.eval_batch_size as usize;

@@ -69,20 +69,15 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if let Some(dir) = &args.save_inputs {
         save_inputs(dir, &args.images, &prepared)?;
     }
-    let mut model = Model::load(
-        &args.model_dir,
-        &manifest,
-        &args.remote.session_config(),
-        1,
-        1e-4,
-    )
-    .with_context(|| {
-        format!(
-            "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
+    let mut model =
+        Model::load_for_inference(&args.model_dir, &manifest, &args.remote.session_config())
+            .with_context(|| {
+                format!(
+                    "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
                  train --save` with this project's models",
-            args.model_dir.display()
-        )
-    })?;
+                    args.model_dir.display()
+                )
+            })?;
     let pixels: Vec<f32> = prepared.iter().flat_map(Prepared::pixels).collect();
     let scores = model.predict(&pixels)?;
     let predictions: Vec<Prediction> = args

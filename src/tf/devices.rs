@@ -1,5 +1,5 @@
-//! The second module that imports `tensorflow`: which TensorFlow build this binary loaded (CPU
-//! or CUDA) and which devices a session sees, in this process or on a remote server.
+//! Which TensorFlow build this binary loaded (CPU or CUDA) and which devices a session sees,
+//! in this process or on a remote server; what `tflayers devices` prints.
 //!
 //! The build is read from the kernel registry: a CUDA build registers GPU kernels (for
 //! `MatMul`, say) whether or not a GPU is present, so "CUDA build, CPU devices only" is the
@@ -8,9 +8,10 @@
 use anyhow::{anyhow, Result};
 use tensorflow::{Graph, Session};
 
-use crate::tf::model::{failure_kind, session_options, SessionConfig};
-use crate::tf::proto;
-use crate::tf::remote;
+use super::model::tensorflow_version;
+use super::proto;
+use super::remote;
+use super::session::{self, failure_kind, tf_err, SessionConfig};
 
 /// What the loaded libtensorflow was built for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,13 +43,13 @@ pub struct DeviceInfo {
 /// The version and kernel device types of the loaded libtensorflow.
 pub fn build_info() -> Result<BuildInfo> {
     let kernels = tensorflow::get_registered_kernels_for_op("MatMul")
-        .map_err(|status| anyhow!("cannot list TensorFlow's MatMul kernels: {status}"))?;
-    let mut kernel_devices = kernel_device_types(&kernels)
+        .map_err(tf_err("cannot list TensorFlow's MatMul kernels"))?;
+    let mut kernel_devices = proto::kernel_device_types(&kernels)
         .map_err(|err| anyhow!("cannot read TensorFlow's list of MatMul kernels: {err}"))?;
     kernel_devices.sort();
     kernel_devices.dedup();
     Ok(BuildInfo {
-        version: crate::tf::model::tensorflow_version(),
+        version: tensorflow_version(),
         kernel_devices,
     })
 }
@@ -58,14 +59,15 @@ pub fn list_devices(config: &SessionConfig) -> Result<Vec<DeviceInfo>> {
     if let Some(remote) = &config.remote {
         remote::check_reachable(&remote.target, remote.connect_timeout)?;
     }
-    let options = session_options(config)?;
+    let options = session::options(config)?;
     let graph = Graph::new();
     let where_ = match &config.remote {
         Some(remote) => format!("on the TensorFlow server at {}", remote.target),
         None => "in this process".to_string(),
     };
-    let session = Session::new(&options, &graph)
-        .map_err(|status| anyhow!("cannot create a TensorFlow session {where_}: {status}"))?;
+    let session = Session::new(&options, &graph).map_err(tf_err(format!(
+        "cannot create a TensorFlow session {where_}"
+    )))?;
     let devices = session.device_list().map_err(|status| {
         let hint = config
             .remote
@@ -87,41 +89,9 @@ pub fn list_devices(config: &SessionConfig) -> Result<Vec<DeviceInfo>> {
         .collect())
 }
 
-/// The `device_type` of every `KernelDef` in a serialised `KernelList` proto
-/// (`KernelList.kernel` is field 1, `KernelDef.device_type` field 2).
-fn kernel_device_types(kernel_list: &[u8]) -> Result<Vec<String>> {
-    let mut types = Vec::new();
-    for kernel_def in proto::bytes_fields(kernel_list, 1)? {
-        for device_type in proto::bytes_fields(kernel_def, 2)? {
-            types.push(String::from_utf8_lossy(device_type).into_owned());
-        }
-    }
-    Ok(types)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A length-delimited field.
-    fn field(number: u8, payload: &[u8]) -> Vec<u8> {
-        let mut out = vec![(number << 3) | 2, payload.len() as u8];
-        out.extend_from_slice(payload);
-        out
-    }
-
-    #[test]
-    fn kernel_list_parsing_finds_the_device_types() {
-        let mut cpu = field(1, b"MatMul");
-        cpu.extend(field(2, b"CPU"));
-        cpu.extend([0x30, 0x96, 0x01]); // field 6 varint 150 (priority), skipped
-        let mut gpu = field(1, b"MatMul");
-        gpu.extend(field(2, b"GPU"));
-        let mut list = field(1, &cpu);
-        list.extend(field(1, &gpu));
-        assert_eq!(kernel_device_types(&list).unwrap(), ["CPU", "GPU"]);
-        assert!(kernel_device_types(&list[..list.len() - 1]).is_err());
-    }
 
     #[test]
     fn this_build_has_cpu_kernels() {

@@ -1,4 +1,6 @@
-//! Process-wide TensorFlow settings, made at the start of `main` before TensorFlow runs.
+//! Process-wide TensorFlow settings, made at the start of `main` before TensorFlow runs
+//! ([`init`] makes them all): environment variables TensorFlow and glibc read, glibc's malloc
+//! parameters, and Abseil's log level, looked up in the loaded libtensorflow by symbol.
 //!
 //! **The allocator.** With oneDNN (on by default on x86-64), TensorFlow allocates tensors of
 //! 4 KiB and more from a BFC pool that keeps every page it ever touched: a process's memory
@@ -31,8 +33,18 @@
 //! `main` is too late. Abseil's own `absl::SetMinLogLevel` still changes the level afterwards,
 //! and the library exports it. It is a C++ function in a versioned namespace (`lts_<date>` of the
 //! Abseil release TensorFlow was built with), so it is looked up at run time by its mangled
-//! name: a TensorFlow built with another Abseil simply does not have it, and the caller falls
-//! back to starting the program again with the variable set.
+//! name: a TensorFlow built with another Abseil simply does not have it, and
+//! [`quiet_logging`] falls back to starting the program again with the variable set.
+
+/// Makes every setting of this module, in the order they need: the variables and malloc
+/// settings first, while this is the only thread, then the log level. Called first thing in
+/// `main`.
+pub fn init() {
+    prefer_system_allocator();
+    per_session_thread_pools();
+    tune_malloc();
+    quiet_logging();
+}
 
 /// The variable TensorFlow's oneDNN allocator reads when it first allocates.
 const SYSTEM_ALLOCATOR: &str = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR";
@@ -127,6 +139,35 @@ pub fn set_min_log_level(level: i32) -> bool {
     let set: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(symbol) };
     set(level);
     true
+}
+
+/// The variable libtensorflow reads for its log level, once, while it is being loaded.
+const LOG_LEVEL: &str = "TF_CPP_MIN_LOG_LEVEL";
+
+/// Hides TensorFlow's C++ INFO logs (SavedModel loading, CPU features), which go to stderr,
+/// unless the user set `TF_CPP_MIN_LOG_LEVEL`: raises Abseil's level to warnings in place
+/// ([`set_min_log_level`]), or, with a TensorFlow whose Abseil does not export the setter,
+/// re-executes the program once with the variable set to 1 (warnings and errors still show).
+/// The two notices Abseil prints before its own start-up cannot be hidden.
+pub fn quiet_logging() {
+    use std::os::unix::process::CommandExt;
+    if std::env::var_os(LOG_LEVEL).is_some() {
+        return;
+    }
+    // Starting again would load libtensorflow a second time (about 0.2 s).
+    if set_min_log_level(WARNING) {
+        return;
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        let mut args = std::env::args_os();
+        let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+        // `exec` only returns on failure; then carry on with TensorFlow's default logging.
+        let _ = std::process::Command::new(exe)
+            .arg0(argv0)
+            .args(args)
+            .env(LOG_LEVEL, "1")
+            .exec();
+    }
 }
 
 #[cfg(test)]

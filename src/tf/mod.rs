@@ -1,13 +1,22 @@
 //! Everything that touches TensorFlow: the only module that imports the `tensorflow` crate or
-//! looks up libtensorflow symbols.
+//! looks up libtensorflow symbols. The rest of the program sees [`model::Model`] (through the
+//! TensorFlow-free [`Engine`](crate::train::Engine) trait when it trains), the settings in
+//! [`session::SessionConfig`], and plain data.
 //!
-//! * [`model`] loads an exported SavedModel and runs its training and evaluation ops;
-//!   [`probe`] splits a training step into parts for `bench --breakdown`.
-//! * [`remote`] and [`remote_saver`] run a model's session on a TensorFlow server.
-//! * [`summaries`] writes TensorBoard events through the graph's own summary ops.
-//! * [`devices`] says which build was loaded and which devices a session sees.
-//! * [`env`](mod@env) and [`stdio`] set process-wide TensorFlow behaviour at start-up; [`proto`]
-//!   reads the few protobuf fields the program needs.
+//! The map, each module depending only on those listed before it:
+//!
+//! * [`proto`]: the few TensorFlow protobuf messages written or read (`prost` derives).
+//! * [`remote`]: `grpc://` targets and the TCP checks around a remote session (no TensorFlow).
+//! * [`stdio`]: C's `stdout` sent to stderr, for TensorFlow's placement log.
+//! * [`session`]: [`SessionConfig`](session::SessionConfig), session options and the errors
+//!   session calls share.
+//! * [`remote_saver`]: loading a model onto a TensorFlow server with its files kept here.
+//! * [`model`]: a loaded SavedModel: training steps, evaluations, predictions, saving.
+//! * [`probe`]: the extra session calls of `bench --breakdown`.
+//! * [`summaries`]: TensorBoard events through the graph's own summary ops.
+//! * [`devices`]: the loaded build (CPU or CUDA) and the devices a session sees.
+//! * [`env`](mod@env): process-wide settings made at the start of `main` (allocator, thread
+//!   pools, malloc, Abseil's log level).
 
 pub mod devices;
 pub mod env;
@@ -16,5 +25,13 @@ pub mod probe;
 pub mod proto;
 pub mod remote;
 pub mod remote_saver;
+pub mod session;
 pub mod stdio;
 pub mod summaries;
+
+/// The graph file of every SavedModel folder.
+pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
+
+/// The folder of a SavedModel's variables; the saver writes them under the prefix
+/// `variables/variables` (`variables.index`, `variables.data-00000-of-00001`).
+pub const VARIABLES_DIR: &str = "variables";

@@ -1,106 +1,35 @@
-//! The main module that imports `tensorflow`: loads an exported SavedModel, resolves the
-//! manifest's ops once, and runs training steps and evaluations in a `Session`, in-process or
-//! on a remote server (`--target`; the remote loading and saving is in `remote_saver.rs`). Its
-//! child [`probe`](super::probe) adds the calls `tflayers bench --breakdown` times.
+//! A SavedModel loaded into a TensorFlow session: [`Model`] resolves the manifest's ops once
+//! and runs training steps, evaluations and predictions, in this process or on a remote server
+//! (`--target`, through [`remote_saver`]). [`Model::load`] prepares it for training;
+//! [`Model::load_for_inference`] for `evaluate` and `predict`, which need no batch size or
+//! learning rate. [`probe`](super::probe) adds the calls `bench --breakdown` times, and
+//! [`summaries`](super::summaries) runs the graph's TensorBoard ops beside it.
 //!
-//! Feed tensors for one batch (`images`: [batch, 784] f32, `labels`: [batch, 10] f32) are
-//! allocated once at load time; the training loop writes each batch straight into them through
-//! [`Model::batch_buffers`], so a step copies the batch exactly once.
+//! A training model allocates the feed tensors of one batch (`images`: [batch, 784] f32,
+//! `labels`: [batch, 10] f32) at load time; the training loop writes each batch straight into
+//! them through [`Model::batch_buffers`](Engine::batch_buffers), so a step copies the batch
+//! exactly once.
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, ensure, Context, Result};
-use tensorflow::{
-    Code, Graph, Operation, SavedModelBundle, Session, SessionOptions, SessionRunArgs, Status,
-    Tensor,
-};
+use anyhow::{anyhow, bail, ensure, Context, Result};
+use tensorflow::{FetchToken, Graph, Operation, SavedModelBundle, Session, SessionRunArgs, Tensor};
 
+use super::remote::Remote;
+use super::remote_saver::{self, RemoteSaver};
+use super::session::{self, prefix_tensor, remote_error, tf_err};
+use super::SAVED_MODEL_FILE;
 use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
-use crate::tf::remote::{self, Failure, Remote};
-use crate::tf::remote_saver::{self, RemoteSaver};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 
-/// The file every SavedModel folder has.
-const SAVED_MODEL_FILE: &str = "saved_model.pb";
+/// The settings [`Model::load`] and [`Model::load_for_inference`] take; defined with the rest
+/// of the session's setup.
+pub use super::session::SessionConfig;
 
 /// The version of the libtensorflow this binary is linked against.
 pub fn tensorflow_version() -> String {
     tensorflow::version().unwrap_or_else(|_| "unknown".to_string())
-}
-
-/// Session settings, turned into a `ConfigProto`.
-#[derive(Debug, Clone, Default)]
-pub struct SessionConfig {
-    /// Threads inside one op (`intra_op_parallelism_threads`); `None` lets TensorFlow choose.
-    pub intra_op_threads: Option<u32>,
-    /// Ops run concurrently (`inter_op_parallelism_threads`); `None` lets TensorFlow choose.
-    pub inter_op_threads: Option<u32>,
-    /// Log the device each op is placed on (`log_device_placement`).
-    pub log_device_placement: bool,
-    /// Run the graph on this remote TensorFlow server instead of in-process (`--target`).
-    pub remote: Option<Remote>,
-}
-
-impl SessionConfig {
-    /// The serialised `tensorflow.ConfigProto` for these settings.
-    pub(crate) fn to_proto(&self) -> Vec<u8> {
-        // ConfigProto fields: 2 intra_op_parallelism_threads, 5 inter_op_parallelism_threads,
-        // 8 log_device_placement; all varints (wire type 0).
-        let mut proto = Vec::new();
-        if let Some(n) = self.intra_op_threads {
-            push_varint_field(&mut proto, 2, u64::from(n));
-        }
-        if let Some(n) = self.inter_op_threads {
-            push_varint_field(&mut proto, 5, u64::from(n));
-        }
-        if self.log_device_placement {
-            push_varint_field(&mut proto, 8, 1);
-        }
-        // 11 operation_timeout_in_ms: without it a run against a server that died blocks for
-        // ever; local sessions keep TensorFlow's default (no timeout).
-        if let Some(remote) = &self.remote {
-            let millis = u64::try_from(remote.operation_timeout.as_millis()).unwrap_or(u64::MAX);
-            push_varint_field(&mut proto, 11, millis.max(1));
-        }
-        proto
-    }
-}
-
-/// Session options for `config`: its `ConfigProto`, and the server's target when remote.
-pub(crate) fn session_options(config: &SessionConfig) -> Result<SessionOptions> {
-    if config.log_device_placement {
-        // TensorFlow prints the placement with printf; stdout keeps only the article's lines.
-        crate::tf::stdio::c_stdout_to_stderr()?;
-    }
-    let mut options = SessionOptions::new();
-    options
-        .set_config(&config.to_proto())
-        .map_err(tf_err("TensorFlow rejected the session config"))?;
-    if let Some(remote) = &config.remote {
-        options
-            .set_target(&remote.target.to_string())
-            .with_context(|| format!("TensorFlow rejected the target {}", remote.target))?;
-    }
-    Ok(options)
-}
-
-fn push_varint_field(out: &mut Vec<u8>, field: u64, value: u64) {
-    push_varint(out, field << 3);
-    push_varint(out, value);
-}
-
-fn push_varint(out: &mut Vec<u8>, mut value: u64) {
-    while value >= 0x80 {
-        out.push((value as u8 & 0x7f) | 0x80);
-        value >>= 7;
-    }
-    out.push(value as u8);
-}
-
-/// Turns a TensorFlow status into an error that names what was being done.
-pub(super) fn tf_err(what: impl std::fmt::Display) -> impl FnOnce(Status) -> anyhow::Error {
-    move |status| anyhow!("{what}: {status}")
 }
 
 /// The manifest's ops, resolved once after loading.
@@ -147,32 +76,56 @@ impl Ops {
     }
 }
 
-/// A loaded model with its session and preallocated feed tensors.
-pub struct Model {
-    pub(super) dir: PathBuf,
-    pub(super) session: Session,
-    /// The server the session runs on, for error messages; `None` in-process.
-    pub(super) remote: Option<Remote>,
-    /// With a remote server: the saver ops that keep the variables' files on this machine.
-    pub(super) remote_saver: Option<RemoteSaver>,
-    pub(super) ops: Ops,
+/// The feed tensors of one training batch, written in place by the training loop.
+pub(super) struct TrainFeeds {
     pub(super) images: Tensor<f32>,
     pub(super) labels: Tensor<f32>,
-    pub(super) drop_on: Tensor<bool>,
-    pub(super) drop_off: Tensor<bool>,
     pub(super) learning_rate: Tensor<f32>,
-    /// Kept for side sessions on the same graph (TensorBoard, src/tensorboard.rs).
-    pub(super) graph: Graph,
+}
+
+/// A loaded model with its session and, for training, its preallocated feed tensors.
+pub struct Model {
+    dir: PathBuf,
+    session: Session,
+    /// The server the session runs on, for error messages; `None` in-process.
+    remote: Option<Remote>,
+    /// With a remote server: the saver ops that keep the variables' files on this machine.
+    remote_saver: Option<RemoteSaver>,
+    pub(super) ops: Ops,
+    pub(super) drop_on: Tensor<bool>,
+    drop_off: Tensor<bool>,
+    /// `None` for a model loaded for inference.
+    train: Option<TrainFeeds>,
+    /// Kept for side sessions on the same graph (TensorBoard, [`summaries`](super::summaries)).
+    graph: Graph,
 }
 
 impl Model {
-    /// Loads the SavedModel in `dir` and allocates feed tensors for `batch_size` examples.
+    /// Loads the SavedModel in `dir` for training: feed tensors for `batch_size` examples,
+    /// and `learning_rate` fed to every training step.
     pub fn load(
         dir: &Path,
         manifest: &Manifest,
         config: &SessionConfig,
         batch_size: usize,
         learning_rate: f32,
+    ) -> Result<Self> {
+        let mut model = Self::load_for_inference(dir, manifest, config)?;
+        let batch = batch_size as u64;
+        model.train = Some(TrainFeeds {
+            images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
+            labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
+            learning_rate: Tensor::from(learning_rate),
+        });
+        Ok(model)
+    }
+
+    /// Loads the SavedModel in `dir` to predict, evaluate, save or restore; training it needs
+    /// [`Model::load`].
+    pub fn load_for_inference(
+        dir: &Path,
+        manifest: &Manifest,
+        config: &SessionConfig,
     ) -> Result<Self> {
         ensure!(
             dir.join(SAVED_MODEL_FILE).is_file(),
@@ -188,19 +141,23 @@ impl Model {
                 inter_op_threads: config.inter_op_threads,
             },
         );
-        let resolved = SessionConfig {
+        let config = &SessionConfig {
             intra_op_threads: threads.intra_op_threads,
             inter_op_threads: threads.inter_op_threads,
             ..config.clone()
         };
-        let config = &resolved;
         let mut graph = Graph::new();
         let mut remote_saver = None;
         let session = match &config.remote {
             None => {
-                let options = session_options(config)?;
+                let options = session::options(config)?;
                 let bundle = SavedModelBundle::load(&options, &manifest.tags, &mut graph, dir)
-                    .map_err(load_error(dir, manifest))?;
+                    .map_err(tf_err(format!(
+                        "cannot load the SavedModel in {} (tags {:?}); re-export it with \
+                         `make models`",
+                        dir.display(),
+                        manifest.tags
+                    )))?;
                 bundle.session
             }
             Some(remote) => {
@@ -210,19 +167,15 @@ impl Model {
                 session
             }
         };
-        let ops = Ops::resolve(&graph, manifest, dir)?;
-        let batch = batch_size as u64;
         Ok(Self {
             dir: dir.to_path_buf(),
             session,
             remote: config.remote.clone(),
             remote_saver,
-            ops,
-            images: Tensor::new(&[batch, IMAGE_PIXELS as u64]),
-            labels: Tensor::new(&[batch, NUM_CLASSES as u64]),
+            ops: Ops::resolve(&graph, manifest, dir)?,
             drop_on: Tensor::from(true),
             drop_off: Tensor::from(false),
-            learning_rate: Tensor::from(learning_rate),
+            train: None,
             graph,
         })
     }
@@ -236,9 +189,7 @@ impl Model {
             "prediction needs [n, 784] images, got {} values",
             images.len()
         );
-        let images = Tensor::new(&[n as u64, IMAGE_PIXELS as u64])
-            .with_values(images)
-            .map_err(tf_err("cannot build the prediction images tensor"))?;
+        let images = rows(images, n, IMAGE_PIXELS, "prediction images")?;
         let mut args = SessionRunArgs::new();
         args.add_feed(&self.ops.images, 0, &images);
         args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
@@ -263,23 +214,6 @@ impl Model {
         })
     }
 
-    /// Feeds `prefix` to the graph's saver and runs `target` (save or restore).
-    fn run_saver(&self, prefix: &Path, target: &Operation, what: &str) -> Result<()> {
-        let text = prefix.to_str().with_context(|| {
-            format!(
-                "{} is not valid UTF-8, which TensorFlow's saver needs; use another folder",
-                prefix.display()
-            )
-        })?;
-        let filename = Tensor::from(text.to_string());
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.saver_filename, 0, &filename);
-        args.add_target(target);
-        self.session
-            .run(&mut args)
-            .map_err(tf_err(format!("{what} {}", prefix.display())))
-    }
-
     /// The loaded graph, for a second session that runs ops the training never needs.
     pub(crate) fn graph(&self) -> &Graph {
         &self.graph
@@ -290,46 +224,76 @@ impl Model {
         &self.dir
     }
 
+    /// The training feeds, or an error for a model loaded for inference.
+    pub(super) fn train_feeds(&self) -> Result<&TrainFeeds> {
+        match &self.train {
+            Some(feeds) => Ok(feeds),
+            None => bail!(
+                "the model in {} was loaded for inference (Model::load_for_inference); \
+                 load it with Model::load to train it",
+                self.dir.display()
+            ),
+        }
+    }
+
+    /// Runs `args` in the model's session; `what` names the run in the error.
     pub(super) fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
         self.session.run(args).map_err(|status| match &self.remote {
             None => anyhow!("{what} failed in {}: {status}", self.dir.display()),
             Some(remote) => remote_error(remote, what, &self.dir, status),
         })
     }
-}
 
-fn load_error(dir: &Path, manifest: &Manifest) -> impl FnOnce(Status) -> anyhow::Error {
-    tf_err(format!(
-        "cannot load the SavedModel in {} (tags {:?}); re-export it with `make models`",
-        dir.display(),
-        manifest.tags
-    ))
-}
-
-/// How a remote run failed, in `remote`'s terms.
-pub(crate) fn failure_kind(code: Code) -> Failure {
-    match code {
-        Code::DeadlineExceeded => Failure::Deadline,
-        Code::Unavailable => Failure::Unavailable,
-        _ => Failure::Other,
+    /// Accuracy and loss of `images` against `labels` with dropout off, in one run.
+    fn accuracy_and_loss(
+        &self,
+        images: &Tensor<f32>,
+        labels: &Tensor<f32>,
+        what: &str,
+    ) -> Result<BatchMetrics> {
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, images);
+        args.add_feed(&self.ops.labels, 0, labels);
+        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
+        let accuracy = args.request_fetch(&self.ops.accuracy, 0);
+        let loss = args.request_fetch(&self.ops.loss, 0);
+        self.run(&mut args, what)?;
+        Ok(BatchMetrics {
+            accuracy: scalar(&mut args, accuracy, "accuracy")?,
+            loss: scalar(&mut args, loss, "loss")?,
+        })
     }
-}
 
-/// A failed run on a remote server: what failed, where, TensorFlow's status, and whether the
-/// server is still there.
-pub(crate) fn remote_error(
-    remote: &Remote,
-    what: &str,
-    dir: &Path,
-    status: Status,
-) -> anyhow::Error {
-    let failure = failure_kind(status.code());
-    anyhow!(
-        "{what} failed on the TensorFlow server at {} (model {}): {status}; {}",
-        remote.target,
-        dir.display(),
-        remote::diagnose_failure(remote, failure)
-    )
+    /// Saves the variables under `prefix` (`save`) or restores them from it, through the
+    /// graph's saver ops; with a remote server, through their local mirror.
+    fn run_saver(&self, prefix: &Path, save: bool) -> Result<()> {
+        if let Some(saver) = &self.remote_saver {
+            return if save {
+                saver.save(&self.session, prefix, &self.dir)
+            } else {
+                saver.restore(&self.session, prefix, &self.dir)
+            };
+        }
+        let (target, what) = if save {
+            (
+                &self.ops.saver_save,
+                "TensorFlow's saver could not write the variables to",
+            )
+        } else {
+            (
+                &self.ops.saver_restore,
+                "TensorFlow could not restore the variables (damaged, or from another model) \
+                 from",
+            )
+        };
+        let filename = prefix_tensor(prefix)?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.saver_filename, 0, &filename);
+        args.add_target(target);
+        self.session
+            .run(&mut args)
+            .map_err(tf_err(format!("{what} {}", prefix.display())))
+    }
 }
 
 /// What [`Model::predict`] returns: `n * 10` values each, one row per image.
@@ -340,37 +304,33 @@ pub struct Scores {
 }
 
 impl Engine for Model {
+    /// The training feeds; empty for a model loaded for inference.
     fn batch_buffers(&mut self) -> (&mut [f32], &mut [f32]) {
-        (&mut self.images[..], &mut self.labels[..])
+        match &mut self.train {
+            Some(feeds) => (&mut feeds.images[..], &mut feeds.labels[..]),
+            None => (&mut [], &mut []),
+        }
     }
 
     fn train_batch(&mut self, dropout: bool) -> Result<()> {
+        let feeds = self.train_feeds()?;
         let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &self.images);
-        args.add_feed(&self.ops.labels, 0, &self.labels);
+        args.add_feed(&self.ops.images, 0, &feeds.images);
+        args.add_feed(&self.ops.labels, 0, &feeds.labels);
         let drop = if dropout {
             &self.drop_on
         } else {
             &self.drop_off
         };
         args.add_feed(&self.ops.should_drop, 0, drop);
-        args.add_feed(&self.ops.learning_rate, 0, &self.learning_rate);
+        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
         args.add_target(&self.ops.train_step);
         self.run(&mut args, "train_step")
     }
 
     fn batch_metrics(&mut self) -> Result<BatchMetrics> {
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &self.images);
-        args.add_feed(&self.ops.labels, 0, &self.labels);
-        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
-        let accuracy = args.request_fetch(&self.ops.accuracy, 0);
-        let loss = args.request_fetch(&self.ops.loss, 0);
-        self.run(&mut args, "accuracy")?;
-        Ok(BatchMetrics {
-            accuracy: scalar(&mut args, accuracy, "accuracy")?,
-            loss: scalar(&mut args, loss, "loss")?,
-        })
+        let feeds = self.train_feeds()?;
+        self.accuracy_and_loss(&feeds.images, &feeds.labels, "accuracy")
     }
 
     fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation> {
@@ -381,54 +341,35 @@ impl Engine for Model {
             images.len(),
             labels.len()
         );
-        let images = Tensor::new(&[n as u64, IMAGE_PIXELS as u64]).with_values(images);
-        let labels = Tensor::new(&[n as u64, NUM_CLASSES as u64]).with_values(labels);
-        let images = images.map_err(tf_err("cannot build the evaluation images tensor"))?;
-        let labels = labels.map_err(tf_err("cannot build the evaluation labels tensor"))?;
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &images);
-        args.add_feed(&self.ops.labels, 0, &labels);
-        args.add_feed(&self.ops.should_drop, 0, &self.drop_off);
-        let accuracy = args.request_fetch(&self.ops.accuracy, 0);
-        let loss = args.request_fetch(&self.ops.loss, 0);
-        self.run(&mut args, "evaluation")?;
-        let accuracy = scalar(&mut args, accuracy, "accuracy")?;
+        let images = rows(images, n, IMAGE_PIXELS, "evaluation images");
+        let labels = rows(labels, n, NUM_CLASSES, "evaluation labels");
+        let metrics = self.accuracy_and_loss(&images?, &labels?, "evaluation")?;
         Ok(Evaluation {
-            accuracy,
-            loss: scalar(&mut args, loss, "loss")?,
-            correct: (f64::from(accuracy) * n as f64).round() as u64,
+            accuracy: metrics.accuracy,
+            loss: metrics.loss,
+            correct: (f64::from(metrics.accuracy) * n as f64).round() as u64,
             total: n as u64,
         })
     }
 
     fn save_variables(&mut self, prefix: &Path) -> Result<()> {
-        if let Some(saver) = &self.remote_saver {
-            return saver.save(&self.session, prefix, &self.dir);
-        }
-        self.run_saver(
-            prefix,
-            &self.ops.saver_save,
-            "TensorFlow's saver could not write the variables to",
-        )
+        self.run_saver(prefix, true)
     }
 
     fn restore_variables(&mut self, prefix: &Path) -> Result<()> {
-        if let Some(saver) = &self.remote_saver {
-            return saver.restore(&self.session, prefix, &self.dir);
-        }
-        self.run_saver(
-            prefix,
-            &self.ops.saver_restore,
-            "TensorFlow could not restore the variables (damaged, or from another model) from",
-        )
+        self.run_saver(prefix, false)
     }
 }
 
-pub(super) fn scalar(
-    args: &mut SessionRunArgs<'_>,
-    token: tensorflow::FetchToken,
-    what: &str,
-) -> Result<f32> {
+/// `values` as an `[n, width]` tensor; `what` names it in the error.
+fn rows(values: &[f32], n: usize, width: usize, what: &str) -> Result<Tensor<f32>> {
+    Tensor::new(&[n as u64, width as u64])
+        .with_values(values)
+        .map_err(tf_err(format!("cannot build the {what} tensor")))
+}
+
+/// The first value of a fetched `f32` tensor (a scalar such as the accuracy).
+fn scalar(args: &mut SessionRunArgs<'_>, token: FetchToken, what: &str) -> Result<f32> {
     let tensor: Tensor<f32> = args
         .fetch(token)
         .map_err(tf_err(format!("cannot fetch {what}")))?;
@@ -436,36 +377,4 @@ pub(super) fn scalar(
         .first()
         .copied()
         .with_context(|| format!("{what} came back empty"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn config_proto_encodes_thread_counts_and_placement_logging() {
-        let config = SessionConfig {
-            intra_op_threads: Some(2),
-            inter_op_threads: Some(300),
-            log_device_placement: true,
-            ..SessionConfig::default()
-        };
-        // field 2 = 2; field 5 = 300 (varint ac 02); field 8 = 1
-        assert_eq!(config.to_proto(), [0x10, 2, 0x28, 0xac, 0x02, 0x40, 1]);
-        assert!(SessionConfig::default().to_proto().is_empty());
-    }
-
-    #[test]
-    fn a_remote_config_bounds_every_operation() {
-        let config = SessionConfig {
-            remote: Some(Remote {
-                target: "grpc://127.0.0.1:2222".parse().unwrap(),
-                connect_timeout: std::time::Duration::from_secs(10),
-                operation_timeout: std::time::Duration::from_secs(30),
-            }),
-            ..SessionConfig::default()
-        };
-        // field 11 (operation_timeout_in_ms) = 30000, varint b0 ea 01
-        assert_eq!(config.to_proto(), [0x58, 0xb0, 0xea, 0x01]);
-    }
 }

@@ -1,4 +1,5 @@
-//! Session calls that isolate the parts of a training step, for `tflayers bench --breakdown`.
+//! Session calls that isolate the parts of a training step, for `tflayers bench --breakdown`;
+//! implemented on [`Model`] (loaded for training) beside its own calls.
 //!
 //! A training step is one `Session::run` that feeds four tensors and runs `train_step`. To see
 //! where its time goes, [`Probe`] adds two calls that do less: one that runs the cheapest op in
@@ -28,11 +29,12 @@ impl Probe for Model {
     }
 
     fn feed_call(&mut self) -> Result<()> {
+        let feeds = self.train_feeds()?;
         let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &self.images);
-        args.add_feed(&self.ops.labels, 0, &self.labels);
+        args.add_feed(&self.ops.images, 0, &feeds.images);
+        args.add_feed(&self.ops.labels, 0, &feeds.labels);
         args.add_feed(&self.ops.should_drop, 0, &self.drop_on);
-        args.add_feed(&self.ops.learning_rate, 0, &self.learning_rate);
+        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
         args.add_target(&self.ops.saver_filename);
         self.run(&mut args, "a feeding session call")
     }

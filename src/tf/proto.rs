@@ -1,90 +1,86 @@
-//! Just enough of the protobuf wire format to read the few fields this program needs from
-//! TensorFlow's serialised messages (a `SavedModel`'s graph, a `KernelList`'s device types),
-//! without generated code.
+//! The few TensorFlow protobuf messages the program writes or reads, declared with `prost`
+//! derives: each struct carries only the fields used, under the field numbers of TensorFlow's
+//! `.proto` files (`core/protobuf/config.proto`, `saved_model.proto`, `meta_graph.proto`,
+//! `core/framework/kernel_def.proto`). Decoding skips every field not declared, so these
+//! partial messages read TensorFlow's full ones; encoding writes only the settings made.
+//!
+//! Declaring the fields by hand spares the build `protoc` and TensorFlow's `.proto` tree, for
+//! one message written (the session's `ConfigProto`) and two read (a `SavedModel`'s graph, the
+//! device types of a `KernelList`).
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{bail, Context, Result};
+use prost::Message;
 
-/// One field's value: varints and fixed-width numbers are skipped, bytes are kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Value<'a> {
-    Varint(u64),
-    Fixed,
-    Bytes(&'a [u8]),
+/// `tensorflow.ConfigProto`: the session settings the program makes. Zero means unset, which
+/// TensorFlow reads as its own default.
+#[derive(Clone, PartialEq, Message)]
+pub struct ConfigProto {
+    #[prost(int32, tag = "2")]
+    pub intra_op_parallelism_threads: i32,
+    #[prost(int32, tag = "5")]
+    pub inter_op_parallelism_threads: i32,
+    #[prost(bool, tag = "8")]
+    pub log_device_placement: bool,
+    #[prost(int64, tag = "11")]
+    pub operation_timeout_in_ms: i64,
 }
 
-/// Splits a serialised message into (field number, value) pairs, in order.
-pub fn fields(mut bytes: &[u8]) -> Result<Vec<(u64, Value<'_>)>> {
-    let bad = || anyhow!("malformed protobuf message");
-    let mut fields = Vec::new();
-    while !bytes.is_empty() {
-        let key = read_varint(&mut bytes).ok_or_else(bad)?;
-        let value = match key & 7 {
-            0 => read_varint(&mut bytes).map(Value::Varint),
-            1 | 5 => {
-                let width = if key & 7 == 1 { 8 } else { 4 };
-                bytes.get(width..).map(|rest| {
-                    bytes = rest;
-                    Value::Fixed
-                })
-            }
-            2 => {
-                let len = read_varint(&mut bytes).ok_or_else(bad)?;
-                let len = usize::try_from(len).map_err(|_| bad())?;
-                (len <= bytes.len()).then(|| {
-                    let (value, rest) = bytes.split_at(len);
-                    bytes = rest;
-                    Value::Bytes(value)
-                })
-            }
-            _ => None,
-        };
-        fields.push((key >> 3, value.ok_or_else(bad)?));
-    }
-    Ok(fields)
+/// `tensorflow.SavedModel`: its meta graphs.
+#[derive(Clone, PartialEq, Message)]
+struct SavedModel {
+    #[prost(message, repeated, tag = "2")]
+    meta_graphs: Vec<MetaGraphDef>,
 }
 
-/// The byte strings of every occurrence of field `number` (a repeated or embedded field).
-pub fn bytes_fields(message: &[u8], number: u64) -> Result<Vec<&[u8]>> {
-    Ok(fields(message)?
-        .into_iter()
-        .filter_map(|(field, value)| match (field == number, value) {
-            (true, Value::Bytes(bytes)) => Some(bytes),
-            _ => None,
-        })
-        .collect())
+/// `tensorflow.MetaGraphDef`: its tags and its graph.
+#[derive(Clone, PartialEq, Message)]
+struct MetaGraphDef {
+    #[prost(message, optional, tag = "1")]
+    meta_info_def: Option<MetaInfoDef>,
+    /// The `GraphDef`, kept serialised: it goes to `Graph::import_graph_def` as it is.
+    #[prost(bytes = "vec", optional, tag = "2")]
+    graph_def: Option<Vec<u8>>,
 }
 
-fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for (i, &byte) in bytes.iter().enumerate().take(10) {
-        value |= u64::from(byte & 0x7f) << (7 * i);
-        if byte & 0x80 == 0 {
-            *bytes = &bytes[i + 1..];
-            return Some(value);
-        }
-    }
-    None
+/// `tensorflow.MetaGraphDef.MetaInfoDef`: the tags a meta graph is loaded by.
+#[derive(Clone, PartialEq, Message)]
+struct MetaInfoDef {
+    #[prost(string, repeated, tag = "4")]
+    tags: Vec<String>,
 }
 
-/// The serialised `GraphDef` of the meta graph tagged exactly `tags` in a serialised
-/// `SavedModel` (`meta_graphs` = 2; in a `MetaGraphDef`, `meta_info_def` = 1 with `tags` = 4,
-/// and `graph_def` = 2).
-pub fn saved_model_graph_def<'a>(saved_model: &'a [u8], tags: &[String]) -> Result<&'a [u8]> {
-    let mut wanted: Vec<&str> = tags.iter().map(String::as_str).collect();
-    wanted.sort_unstable();
+/// `tensorflow.KernelList`: the kernels registered for an op.
+#[derive(Clone, PartialEq, Message)]
+struct KernelList {
+    #[prost(message, repeated, tag = "1")]
+    kernel: Vec<KernelDef>,
+}
+
+/// `tensorflow.KernelDef`: the device type a kernel runs on.
+#[derive(Clone, PartialEq, Message)]
+struct KernelDef {
+    #[prost(string, tag = "2")]
+    device_type: String,
+}
+
+/// The serialised `GraphDef` of the meta graph tagged exactly `tags` (in any order) in a
+/// serialised `SavedModel`.
+pub fn saved_model_graph_def(saved_model: &[u8], tags: &[String]) -> Result<Vec<u8>> {
+    let saved_model =
+        SavedModel::decode(saved_model).context("malformed protobuf message (SavedModel)")?;
+    let sorted = |tags: &[String]| {
+        let mut tags = tags.to_vec();
+        tags.sort_unstable();
+        tags
+    };
+    let wanted = sorted(tags);
     let mut found = Vec::new();
-    for meta_graph in bytes_fields(saved_model, 2)? {
-        let mut graph_tags = Vec::new();
-        for info in bytes_fields(meta_graph, 1)? {
-            for tag in bytes_fields(info, 4)? {
-                graph_tags.push(String::from_utf8_lossy(tag).into_owned());
-            }
-        }
-        graph_tags.sort_unstable();
+    for meta_graph in saved_model.meta_graphs {
+        let graph_tags = sorted(&meta_graph.meta_info_def.unwrap_or_default().tags);
         if graph_tags == wanted {
-            return match bytes_fields(meta_graph, 2)?.as_slice() {
-                [graph_def] => Ok(graph_def),
-                _ => bail!("the meta graph tagged {tags:?} has no graph"),
+            return match meta_graph.graph_def {
+                Some(graph_def) => Ok(graph_def),
+                None => bail!("the meta graph tagged {tags:?} has no graph"),
             };
         }
         found.push(graph_tags);
@@ -92,32 +88,40 @@ pub fn saved_model_graph_def<'a>(saved_model: &'a [u8], tags: &[String]) -> Resu
     bail!("no meta graph is tagged {tags:?}; the SavedModel has {found:?}")
 }
 
+/// The `device_type` of every `KernelDef` in a serialised `KernelList`, in order.
+pub fn kernel_device_types(kernel_list: &[u8]) -> Result<Vec<String>> {
+    let list =
+        KernelList::decode(kernel_list).context("malformed protobuf message (KernelList)")?;
+    Ok(list.kernel.into_iter().map(|k| k.device_type).collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// A length-delimited field.
-    pub fn field(number: u8, payload: &[u8]) -> Vec<u8> {
+    /// A length-delimited field, written by hand so the tests do not trust the derives.
+    fn field(number: u8, payload: &[u8]) -> Vec<u8> {
         let mut out = vec![(number << 3) | 2, payload.len() as u8];
         out.extend_from_slice(payload);
         out
     }
 
     #[test]
-    fn fields_are_split_and_values_kept() {
-        let mut message = field(1, b"MatMul");
-        message.extend([0x30, 0x96, 0x01]); // field 6, varint 150
-        message.extend([0x0d, 1, 2, 3, 4]); // field 1, fixed32
-        assert_eq!(
-            fields(&message).unwrap(),
-            [
-                (1, Value::Bytes(b"MatMul")),
-                (6, Value::Varint(150)),
-                (1, Value::Fixed)
-            ]
+    fn kernel_list_parsing_finds_the_device_types() {
+        let mut cpu = field(1, b"MatMul");
+        cpu.extend(field(2, b"CPU"));
+        cpu.extend([0x30, 0x96, 0x01]); // field 6 varint 150 (priority), skipped
+        cpu.extend([0x3d, 1, 2, 3, 4]); // field 7 fixed32, skipped
+        let mut gpu = field(1, b"MatMul");
+        gpu.extend(field(2, b"GPU"));
+        let mut list = field(1, &cpu);
+        list.extend(field(1, &gpu));
+        assert_eq!(kernel_device_types(&list).unwrap(), ["CPU", "GPU"]);
+        assert!(kernel_device_types(&list[..list.len() - 1]).is_err());
+        assert!(
+            kernel_device_types(&[0x0a, 9, 1]).is_err(),
+            "length beyond the end"
         );
-        assert!(fields(&message[..message.len() - 1]).is_err());
-        assert!(fields(&[0x0a, 9, 1]).is_err(), "length beyond the end");
     }
 
     #[test]
@@ -139,5 +143,6 @@ mod tests {
         );
         let err = saved_model_graph_def(&saved_model, &["gpu".to_string()]).unwrap_err();
         assert!(err.to_string().contains("\"train\""), "{err}");
+        assert!(saved_model_graph_def(&saved_model[..saved_model.len() - 1], &serve).is_err());
     }
 }

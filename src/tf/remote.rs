@@ -1,12 +1,12 @@
-//! Remote TensorFlow servers, without TensorFlow types: the `grpc://HOST:PORT` target string
-//! and the plain TCP checks made around a remote session.
+//! Remote TensorFlow servers, without TensorFlow types: the `grpc://HOST:PORT` target string,
+//! the settings of a remote session ([`Remote`]) and the plain TCP checks made around it.
 //!
 //! TensorFlow's gRPC client waits for a server that is not there: against a closed port or a
 //! server that died mid-run, `Session::run` blocks for minutes or for ever. So before a remote
 //! session is created this module opens a TCP connection with a timeout the user sets
 //! (`--connect-timeout-secs`), and after a remote run fails it checks the port again to say
 //! whether the server is gone or only slow. The run itself is bounded by TensorFlow's
-//! `operation_timeout_in_ms` (set in `graph.rs`).
+//! `operation_timeout_in_ms` (set by [`session`](super::session)).
 
 use std::fmt;
 use std::io::ErrorKind;

@@ -1,5 +1,7 @@
-//! A model's session on a remote TensorFlow server, with its files kept on this machine. One of
-//! the few modules that import `tensorflow` (with `graph.rs`, `devices.rs`, `tensorboard.rs`).
+//! A model's session on a remote TensorFlow server, with its files kept on this machine:
+//! [`load`] imports a SavedModel's graph, starts the session on the server and restores the
+//! variables into it; [`RemoteSaver`] saves and restores them later. Used by
+//! [`model`](super::model) when `--target` is given.
 //!
 //! TensorFlow's saver ops run where the session runs: on a remote server, `RestoreV2` would
 //! read the SavedModel's variables and `SaveV2` would write checkpoints on the server's disk,
@@ -19,13 +21,11 @@ use tensorflow::{
     SessionRunArgs, Tensor,
 };
 
+use super::proto;
+use super::remote::{self, Remote};
+use super::session::{self, prefix_tensor, remote_error, tf_err, SessionConfig};
+use super::{SAVED_MODEL_FILE, VARIABLES_DIR};
 use crate::manifest::Manifest;
-use crate::tf::model::{remote_error, session_options, SessionConfig};
-use crate::tf::proto;
-use crate::tf::remote::{self, Remote};
-
-/// The file every SavedModel folder has.
-const SAVED_MODEL_FILE: &str = "saved_model.pb";
 
 /// One `RestoreV2` of the model's graph and its local copy.
 struct Reader {
@@ -69,17 +69,20 @@ pub fn load(
     let graph_def = proto::saved_model_graph_def(&saved_model, &manifest.tags)
         .with_context(|| format!("{} is not a usable SavedModel; re-export it", pb.display()))?;
     graph
-        .import_graph_def(graph_def, &ImportGraphDefOptions::new())
-        .map_err(|status| anyhow!("cannot import the graph of {}: {status}", pb.display()))?;
+        .import_graph_def(&graph_def, &ImportGraphDefOptions::new())
+        .map_err(tf_err(format!(
+            "cannot import the graph of {}",
+            pb.display()
+        )))?;
     let saver = RemoteSaver::build(graph, dir, manifest, remote)?;
-    let options = session_options(config)?;
-    let session = Session::new(&options, graph).map_err(|status| {
-        anyhow!(
-            "cannot create a session on the TensorFlow server at {}: {status}",
-            remote.target
-        )
-    })?;
-    saver.restore(&session, &dir.join("variables").join("variables"), dir)?;
+    let options = session::options(config)?;
+    let session = Session::new(&options, graph).map_err(tf_err(format!(
+        "cannot create a session on the TensorFlow server at {}",
+        remote.target
+    )))?;
+    // The SavedModel's variables are saved under the prefix `variables/variables`.
+    let variables = dir.join(VARIABLES_DIR).join(VARIABLES_DIR);
+    saver.restore(&session, &variables, dir)?;
     Ok((session, saver))
 }
 
@@ -205,9 +208,9 @@ impl RemoteSaver {
             sources,
         };
 
-        let session = Session::new(&SessionOptions::new(), &local).map_err(|status| {
-            anyhow!("cannot start the local session that reads and writes variables: {status}")
-        })?;
+        let session = Session::new(&SessionOptions::new(), &local).map_err(tf_err(
+            "cannot start the local session that reads and writes variables",
+        ))?;
         Ok(Self {
             session,
             prefix,
@@ -230,18 +233,15 @@ impl RemoteSaver {
                 tokens.push((&reader.remote_op, slot, token));
             }
         }
-        self.session.run(&mut args).map_err(|status| {
-            anyhow!(
-                "TensorFlow could not read the variables (damaged, or from another model) \
-                 from {}: {status}",
-                prefix.display()
-            )
-        })?;
+        self.session.run(&mut args).map_err(tf_err(format!(
+            "TensorFlow could not read the variables (damaged, or from another model) from {}",
+            prefix.display()
+        )))?;
         let mut values = Vec::with_capacity(tokens.len());
         for (remote_op, slot, token) in tokens {
             let value: Tensor<f32> = args
                 .fetch(token)
-                .map_err(|status| anyhow!("cannot fetch a saved variable: {status}"))?;
+                .map_err(tf_err("cannot fetch a saved variable"))?;
             values.push((remote_op, slot, value));
         }
         let mut args = SessionRunArgs::new();
@@ -272,29 +272,16 @@ impl RemoteSaver {
             .into_iter()
             .map(|token| args.fetch::<f32>(token))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|status| anyhow!("cannot fetch a variable from the server: {status}"))?;
+            .map_err(tf_err("cannot fetch a variable from the server"))?;
         let mut args = SessionRunArgs::new();
         args.add_feed(&self.prefix, 0, &prefix_tensor);
         for (placeholder, value) in self.writer.placeholders.iter().zip(&values) {
             args.add_feed(placeholder, 0, value);
         }
         args.add_target(&self.writer.local_op);
-        self.session.run(&mut args).map_err(|status| {
-            anyhow!(
-                "TensorFlow's saver could not write the variables to {}: {status}",
-                prefix.display()
-            )
-        })
-    }
-}
-
-/// The saver's prefix as the string tensor it wants.
-fn prefix_tensor(prefix: &Path) -> Result<Tensor<String>> {
-    let text = prefix.to_str().with_context(|| {
-        format!(
-            "{} is not valid UTF-8, which TensorFlow's saver needs; use another folder",
+        self.session.run(&mut args).map_err(tf_err(format!(
+            "TensorFlow's saver could not write the variables to {}",
             prefix.display()
-        )
-    })?;
-    Ok(Tensor::from(text.to_string()))
+        )))
+    }
 }

@@ -5,17 +5,17 @@
 //! the summary writer is a resource of that session, so the training session, its ops and its
 //! results are exactly what they are without `--tensorboard`. The values written are the ones
 //! the training loop has already fetched (fed through placeholders), so TensorBoard shows the
-//! very numbers that were printed. Besides `graph.rs`, this is the only module that imports
-//! `tensorflow`.
+//! very numbers that were printed.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, Context, Result};
-use tensorflow::{Operation, Session, SessionOptions, SessionRunArgs, Tensor};
+use tensorflow::{Operation, Session, SessionRunArgs, Tensor};
 
+use super::model::Model;
+use super::session::{self, tf_err, SessionConfig};
 use crate::manifest::Manifest;
-use crate::tf::model::{Model, SessionConfig};
 use crate::train::{Observer, RunResult, StepLog};
 
 /// The summary ops of one graph, resolved once.
@@ -80,13 +80,11 @@ impl TensorBoard {
             write_test: op(&names.write_test)?,
             flush: op(&names.flush)?,
         };
-        let mut options = SessionOptions::new();
-        options
-            .set_config(&config.to_proto())
-            .map_err(|status| anyhow!("TensorFlow rejected the session config: {status}"))?;
-        let session = Session::new(&options, graph).map_err(|status| {
-            anyhow!("cannot start the TensorBoard session for {logdir:?}: {status}")
-        })?;
+        // In this process whatever the model's target: the summary ops write local files.
+        let options = session::local_options(config)?;
+        let session = Session::new(&options, graph).map_err(tf_err(format!(
+            "cannot start the TensorBoard session for {logdir:?}"
+        )))?;
         let board = Self {
             session,
             ops,
@@ -133,12 +131,10 @@ impl TensorBoard {
     }
 
     fn run(&self, args: &mut SessionRunArgs<'_>, what: &str) -> Result<()> {
-        self.session.run(args).map_err(|status| {
-            anyhow!(
-                "TensorBoard: {what} in {} failed: {status}",
-                self.logdir.display()
-            )
-        })
+        self.session.run(args).map_err(tf_err(format!(
+            "TensorBoard: {what} in {} failed",
+            self.logdir.display()
+        )))
     }
 }
 
