@@ -18,6 +18,7 @@ pub mod mnist;
 pub mod output;
 pub mod persist;
 pub mod preprocess;
+pub mod python;
 pub mod run;
 pub mod tf;
 pub mod train;

@@ -111,7 +111,6 @@ fn short_mode_measures_and_saves_every_phase() {
         check_pair(&model["eval_secs"], 1);
         assert_eq!(model["identical"], true, "{model}");
         assert!(model["difference"].is_null());
-        assert!(model["step_target_met"].is_boolean());
         let accuracy = number(model, "test_accuracy");
         assert!(accuracy <= 1.0);
         let process = &model["process"];
@@ -135,8 +134,6 @@ fn short_mode_measures_and_saves_every_phase() {
             }
         }
     }
-    assert_eq!(models[0]["step_target"], 0.85);
-    assert_eq!(models[1]["step_target"], 1.0);
     assert!(json["reproduce"].is_null());
 }
 
@@ -173,10 +170,6 @@ fn reproduce_mode_times_the_five_runs_against_python() {
     check_pair(&reproduce["wall_secs"], 1);
     check_pair(&reproduce["peak_rss_bytes"], 1);
     assert_eq!(reproduce["identical"], true);
-    assert_eq!(reproduce["target"], 0.95);
-    // Chunks of at most 1000 images: the 1 GB target applies.
-    assert_eq!(reproduce["rss_target_bytes"], 1_000_000_000u64);
-    assert!(reproduce["target_met"].is_boolean() && reproduce["rss_target_met"].is_boolean());
     assert_eq!(json["models"].as_array().map(Vec::len), Some(0));
 }
 

@@ -2,23 +2,22 @@
 //!
 //! Owns the loading benchmark's measurements (not their presentation): [`time_rust_load`]
 //! times [`read_data_sets_with`] in process; [`time_python_load`] runs
-//! `python/bench_load.py` (gzip + NumPy, the fastest reasonable NumPy code) as a
-//! subprocess that times its own load and prints the seconds as JSON; [`run_load_bench`]
+//! `python/bench_load.py` (gzip + NumPy, the fastest reasonable NumPy code) with the
+//! project's Python ([`crate::python`]) as a subprocess that times its own load and prints
+//! the seconds as JSON; [`run_load_bench`]
 //! alternates the two so that both see the same machine conditions, after one untimed
 //! warm-up each, and returns the samples. [`Samples`] gives median, minimum and maximum.
 //! The functions are plain library code so that other benchmarks can reuse them.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 use std::time::Instant;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{ensure, Context, Result};
 use serde::Deserialize;
 
 use crate::mnist::dataset::read_data_sets_with;
+use crate::python::{Python, PYTHON_ENV, VENV_PYTHON};
 
-/// Environment variable naming the Python interpreter for the benchmark.
-pub const PYTHON_ENV: &str = "TFLAYERS_PYTHON";
 /// The Python loader, relative to the project root.
 pub const PYTHON_SCRIPT: &str = "python/bench_load.py";
 
@@ -87,14 +86,13 @@ struct PythonTiming {
 /// `expected` is the (train, validation, test) split the Rust side produced; the Python
 /// side must report the same sizes.
 pub fn time_python_load(
-    python: &Path,
-    script: &Path,
+    python: &Python,
     dir: &Path,
     validation_size: usize,
     expected: Option<(usize, usize, usize)>,
 ) -> Result<f64> {
-    let output = Command::new(python)
-        .arg(script)
+    let output = python
+        .command(PYTHON_SCRIPT)
         .arg("--data-dir")
         .arg(dir)
         .arg("--validation-size")
@@ -102,17 +100,15 @@ pub fn time_python_load(
         .output()
         .with_context(|| {
             format!(
-                "cannot run {} {}; set {PYTHON_ENV} to a Python with NumPy (the project's \
-                 `.venv/bin/python`, made by `make setup`)",
-                python.display(),
-                script.display()
+                "cannot run {}; set {PYTHON_ENV} to a Python with NumPy (the project's \
+                 `{VENV_PYTHON}`, made by `make setup`)",
+                python.describe(PYTHON_SCRIPT)
             )
         })?;
     ensure!(
         output.status.success(),
-        "{} {} failed ({}): {}",
-        python.display(),
-        script.display(),
+        "{} failed ({}): {}",
+        python.describe(PYTHON_SCRIPT),
         output.status,
         String::from_utf8_lossy(&output.stderr).trim()
     );
@@ -121,7 +117,7 @@ pub fn time_python_load(
     let timing: PythonTiming = serde_json::from_str(line).with_context(|| {
         format!(
             "{} printed {line:?}, expected one JSON line with the seconds",
-            script.display()
+            python.script(PYTHON_SCRIPT).display()
         )
     })?;
     if let Some(expected) = expected {
@@ -135,51 +131,13 @@ pub fn time_python_load(
     Ok(timing.seconds)
 }
 
-/// The Python interpreter: `TFLAYERS_PYTHON`, else the project's `.venv/bin/python` (in
-/// the current folder or the project the binary was built from).
-pub fn find_python() -> Result<PathBuf> {
-    if let Some(python) = std::env::var_os(PYTHON_ENV) {
-        return Ok(PathBuf::from(python));
-    }
-    let candidates = [
-        PathBuf::from(".venv/bin/python"),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    ];
-    match candidates.iter().find(|path| path.exists()) {
-        Some(found) => Ok(found.clone()),
-        None => bail!(
-            "no Python found for the benchmark: neither {} nor {} exists; run `make setup` \
-             or set {PYTHON_ENV}",
-            candidates[0].display(),
-            candidates[1].display()
-        ),
-    }
-}
-
-/// `python/bench_load.py`, in the current folder or the project the binary was built from.
-pub fn find_script() -> Result<PathBuf> {
-    let candidates = [
-        PathBuf::from(PYTHON_SCRIPT),
-        Path::new(env!("CARGO_MANIFEST_DIR")).join(PYTHON_SCRIPT),
-    ];
-    match candidates.iter().find(|path| path.is_file()) {
-        Some(found) => Ok(found.clone()),
-        None => bail!(
-            "cannot find {PYTHON_SCRIPT} (looked for {} and {}); run from the project folder",
-            candidates[0].display(),
-            candidates[1].display()
-        ),
-    }
-}
-
 /// Alternates Rust and Python loads `repeat` times after one untimed warm-up of each;
 /// `on_round(round, rust_seconds, python_seconds)` is called after every timed pair.
 pub fn run_load_bench(
     dir: &Path,
     validation_size: usize,
     repeat: usize,
-    python: &Path,
-    script: &Path,
+    python: &Python,
     mut on_round: impl FnMut(usize, f64, f64),
 ) -> Result<LoadBench> {
     ensure!(repeat > 0, "the benchmark needs at least one repetition");
@@ -187,11 +145,11 @@ pub fn run_load_bench(
     let data = read_data_sets_with(dir, validation_size)?;
     let split = (data.train.len(), data.validation.len(), data.test.len());
     drop(data);
-    time_python_load(python, script, dir, validation_size, Some(split))?;
+    time_python_load(python, dir, validation_size, Some(split))?;
     let mut bench = LoadBench::default();
     for round in 0..repeat {
         let rust = time_rust_load(dir, validation_size)?;
-        let python = time_python_load(python, script, dir, validation_size, None)?;
+        let python = time_python_load(python, dir, validation_size, None)?;
         bench.rust.0.push(rust);
         bench.python.0.push(python);
         on_round(round, rust, python);
@@ -234,22 +192,19 @@ mod tests {
     #[test]
     fn a_failing_python_is_reported_with_its_stderr() {
         let dir = tempfile::tempdir().unwrap();
+        let python = |interpreter: &Path| Python {
+            interpreter: interpreter.to_path_buf(),
+            root: dir.path().to_path_buf(),
+        };
         let err = format!(
             "{:#}",
-            time_python_load(Path::new("false"), Path::new("x.py"), dir.path(), 5, None)
-                .unwrap_err()
+            time_python_load(&python(Path::new("false")), dir.path(), 5, None).unwrap_err()
         );
         assert!(err.contains("failed"), "{err}");
+        let missing = python(&dir.path().join("no-python"));
         let err = format!(
             "{:#}",
-            time_python_load(
-                &dir.path().join("no-python"),
-                Path::new("x.py"),
-                dir.path(),
-                5,
-                None
-            )
-            .unwrap_err()
+            time_python_load(&missing, dir.path(), 5, None).unwrap_err()
         );
         assert!(err.contains("cannot run"), "{err}");
         assert!(err.contains(PYTHON_ENV), "{err}");

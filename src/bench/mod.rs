@@ -5,9 +5,12 @@
 //!   that stays loaded between portions, so the two sides can take turns;
 //! * [`process`] runs whole programs (`tflayers train`, `python/train.py`, `tflayers
 //!   reproduce`) as child processes: time to their first line, wall time and peak memory;
-//! * [`machine`] describes the machine and how busy it was.
+//! * [`machine`] describes the machine and how busy it was;
+//! * [`data`] times loading MNIST on both sides (also `tflayers data bench`).
 //!
-//! The command (`commands::bench`) decides the order; `report::bench` prints and saves.
+//! The Python interpreter and scripts are found, and children started, by [`crate::python`].
+//! The command (`commands::bench`) decides the order; [`report`] holds what was measured, the
+//! JSON it is saved as and the tables it is printed as.
 
 pub mod data;
 pub mod machine;
@@ -16,10 +19,11 @@ pub mod python_side;
 pub mod report;
 pub mod rust_side;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-/// Where one training step's time goes, in seconds per call, each part timed alone.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// Where one training step's time goes, in seconds per call, each part timed alone (also the
+/// Python worker's answer to a `breakdown` command).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Breakdown {
     /// Calls timed per part (after one untimed call).
     pub calls: u64,

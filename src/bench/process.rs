@@ -5,15 +5,14 @@
 //! the sum or maximum over all children, as `getrusage(RUSAGE_CHILDREN)` would), so the Rust
 //! and the Python sides are measured apart even though one process starts both.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::Instant;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-/// Lines of a failed child's stderr shown in the error.
-const STDERR_TAIL: usize = 25;
+use crate::python::Child;
 
 /// What one run of a child process took.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,33 +27,19 @@ pub struct ChildRun {
     pub stdout: Vec<String>,
 }
 
-/// Runs `command` to its end, stdin closed and stdout and stderr captured. `first` picks the
-/// line whose arrival is timed. A failure (non-zero exit) is an error showing `what` and the
-/// end of the child's stderr.
+/// Runs `command` to its end, stdin closed, stdout captured and stderr drained
+/// ([`Child::spawn`]). `first` picks the line whose arrival is timed. A failure (non-zero exit)
+/// is an error showing `what` and the end of the child's stderr.
 pub fn run_child(
     command: &mut Command,
     what: &str,
     first: impl Fn(&str) -> bool,
 ) -> Result<ChildRun> {
     let start = Instant::now();
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .with_context(|| format!("cannot start {what}"))?;
-    let mut stderr = child
-        .stderr
-        .take()
-        .context("the child's stderr is missing")?;
-    // Drained on its own thread, so that a chatty child never blocks on a full pipe while
-    // this thread reads its stdout.
-    let stderr_reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stderr.read_to_string(&mut text);
-        text
-    });
+    let mut child =
+        Child::spawn(command, Stdio::null()).with_context(|| format!("cannot start {what}"))?;
     let stdout = child
+        .process
         .stdout
         .take()
         .context("the child's stdout is missing")?;
@@ -67,17 +52,11 @@ pub fn run_child(
         }
         lines.push(line);
     }
-    let (status, peak_rss_bytes) =
-        wait_with_peak_rss(child.id()).with_context(|| format!("cannot wait for {what}"))?;
+    let (status, peak_rss_bytes) = wait_with_peak_rss(child.process.id())
+        .with_context(|| format!("cannot wait for {what}"))?;
     let wall_secs = start.elapsed().as_secs_f64();
-    let stderr = stderr_reader.join().unwrap_or_default();
     if !status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(STDERR_TAIL).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        bail!(
-            "{what} failed with {status}; its last stderr lines:\n{}",
-            tail.join("\n")
-        );
+        return Err(child.failure(&format!("{what} failed with {status}")));
     }
     Ok(ChildRun {
         first_line_secs,

@@ -3,94 +3,35 @@
 //! The child loads MNIST and the SavedModel once and then waits for commands on its stdin
 //! (one JSON object a line) and answers each on its stdout, timing its own work with
 //! `time.perf_counter`. While the Rust side runs, it sits idle in a read, so the two sides
-//! never compete for the cores. Its stderr (TensorFlow's notices) is drained on a thread and
-//! shown when it fails.
+//! never compete for the cores. Its stderr (TensorFlow's notices) is drained on a thread
+//! ([`crate::python::Child`]) and shown when it fails.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
-use std::thread::JoinHandle;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{ChildStdin, ChildStdout, Command, Stdio};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::Breakdown;
 use crate::cli::LoopArgs;
 use crate::compare::verdict::LoggedStep;
+use crate::python::{Child, Python};
 
 /// The worker script, relative to the project root.
 pub const WORKER_SCRIPT: &str = "python/bench_steps.py";
 /// The article's loop in Python, relative to the project root.
 pub const TRAIN_SCRIPT: &str = "python/train.py";
-/// The project venv's interpreter, relative to the project root.
-pub const VENV_PYTHON: &str = ".venv/bin/python";
-/// Lines of the child's stderr shown when it fails.
-const STDERR_TAIL: usize = 25;
+/// The scripts the bench runs; [`Python::locate`] looks for a project holding them all.
+pub const SCRIPTS: [&str; 3] = [WORKER_SCRIPT, TRAIN_SCRIPT, super::data::PYTHON_SCRIPT];
 
-/// Where the Python side's interpreter and scripts are.
-#[derive(Debug, Clone)]
-pub struct PythonEnv {
-    pub interpreter: PathBuf,
-    /// The project folder holding `python/`.
-    pub root: PathBuf,
-}
-
-impl PythonEnv {
-    /// The project root is the folder above the models folder when it holds the scripts,
-    /// else the source tree this binary was built from; `python` (`--python`,
-    /// `TFLAYERS_PYTHON`) replaces the venv's interpreter.
-    pub fn locate(python: Option<&Path>, models_dir: &Path) -> Result<Self> {
-        let above_models = match models_dir.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let roots = [above_models, PathBuf::from(env!("CARGO_MANIFEST_DIR"))];
-        let Some(root) = roots
-            .iter()
-            .find(|r| r.join(WORKER_SCRIPT).is_file() && r.join(TRAIN_SCRIPT).is_file())
-        else {
-            bail!(
-                "cannot find {WORKER_SCRIPT} and {TRAIN_SCRIPT} beside the models folder {} or \
-                 in {}; run bench from the project (or point --models-dir at its models folder)",
-                models_dir.display(),
-                env!("CARGO_MANIFEST_DIR")
-            )
-        };
-        let interpreter = match python {
-            Some(path) => path.to_path_buf(),
-            None => {
-                let venv = root.join(VENV_PYTHON);
-                if !venv.exists() {
-                    bail!(
-                        "cannot find the project's Python ({}); run `make setup`, or pass \
-                         --python / set TFLAYERS_PYTHON",
-                        venv.display()
-                    );
-                }
-                venv
-            }
-        };
-        Ok(Self {
-            interpreter,
-            root: root.clone(),
-        })
-    }
-
-    /// `python <root>/<script>`, ready for arguments.
-    pub fn command(&self, script: &str) -> Command {
-        let mut command = Command::new(&self.interpreter);
-        command.arg(self.root.join(script));
-        command
-    }
-
-    /// The settings both Python scripts take, as `tflayers train` has them (all but `--steps`,
-    /// which only `python/train.py` takes).
-    pub fn loop_args(command: &mut Command, model: &str, common: &LoopArgs, models_dir: &Path) {
-        command
-            .args(["--model", model])
-            .args(common.child_flags(common.seed, models_dir));
-    }
+/// The settings both Python scripts take, as `tflayers train` has them (all but `--steps`,
+/// which only `python/train.py` takes).
+pub fn loop_args(command: &mut Command, model: &str, common: &LoopArgs, models_dir: &Path) {
+    command
+        .args(["--model", model])
+        .args(common.child_flags(common.seed, models_dir));
 }
 
 /// The worker's first line, once the data and the model are loaded.
@@ -139,75 +80,40 @@ pub struct Evaluated {
     pub peak_rss_bytes: u64,
 }
 
-/// The answer to a `breakdown` command.
-#[derive(Debug, Clone, Deserialize)]
-struct BreakdownReply {
-    calls: u64,
-    batch_secs: f64,
-    empty_call_secs: f64,
-    feed_call_secs: f64,
-    train_call_secs: f64,
-    metrics_call_secs: f64,
-}
-
 /// A running `python/bench_steps.py`.
 pub struct Worker {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
-    stderr: Option<JoinHandle<String>>,
     describe: String,
 }
 
 impl Worker {
     /// Starts the worker for `model` and waits until it has loaded everything.
     pub fn start(
-        env: &PythonEnv,
+        python: &Python,
         model: &str,
         common: &LoopArgs,
         models_dir: &Path,
     ) -> Result<(Self, Ready)> {
-        let mut command = env.command(WORKER_SCRIPT);
-        PythonEnv::loop_args(&mut command, model, common, models_dir);
-        let describe = format!(
-            "{} {}",
-            env.interpreter.display(),
-            env.root.join(WORKER_SCRIPT).display()
-        );
-        let mut child = command
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .with_context(|| {
-                format!(
-                    "cannot start {describe}; run `make setup`, or pass --python / set \
-                     TFLAYERS_PYTHON"
-                )
-            })?;
+        let mut command = python.command(WORKER_SCRIPT);
+        loop_args(&mut command, model, common, models_dir);
+        let mut child = python.spawn(&mut command, Stdio::piped())?;
         let stdin = child
+            .process
             .stdin
             .take()
             .context("the worker's stdin is missing")?;
         let stdout = child
+            .process
             .stdout
             .take()
             .context("the worker's stdout is missing")?;
-        let mut stderr = child
-            .stderr
-            .take()
-            .context("the worker's stderr is missing")?;
-        let stderr = std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = stderr.read_to_string(&mut text);
-            text
-        });
         let mut worker = Self {
             child,
             stdin: Some(stdin),
             stdout: BufReader::new(stdout),
-            stderr: Some(stderr),
-            describe,
+            describe: python.describe(WORKER_SCRIPT),
         };
         let ready = worker.read_reply("loading")?;
         Ok((worker, ready))
@@ -228,15 +134,7 @@ impl Worker {
     /// Times each part of a step in the worker (see [`Breakdown`]).
     pub fn breakdown(&mut self, calls: u64) -> Result<Breakdown> {
         self.send(&json!({"op": "breakdown", "calls": calls.max(1)}))?;
-        let reply: BreakdownReply = self.read_reply("the breakdown")?;
-        Ok(Breakdown {
-            calls: reply.calls,
-            batch_secs: reply.batch_secs,
-            empty_call_secs: reply.empty_call_secs,
-            feed_call_secs: reply.feed_call_secs,
-            train_call_secs: reply.train_call_secs,
-            metrics_call_secs: reply.metrics_call_secs,
-        })
+        self.read_reply("the breakdown")
     }
 
     /// Closes the worker's stdin, which ends it, and waits for it.
@@ -244,10 +142,11 @@ impl Worker {
         drop(self.stdin.take());
         let status = self
             .child
+            .process
             .wait()
             .with_context(|| format!("cannot wait for {}", self.describe))?;
         if !status.success() {
-            bail!(self.failure(&format!("ended with {status}")));
+            return Err(self.failure(&format!("ended with {status}")));
         }
         Ok(())
     }
@@ -260,8 +159,8 @@ impl Worker {
         let sent = writeln!(stdin, "{command}").and_then(|()| stdin.flush());
         if sent.is_err() {
             // The worker died; its stderr says why.
-            let _ = self.child.wait();
-            bail!(self.failure("stopped accepting commands"));
+            let _ = self.child.process.wait();
+            return Err(self.failure("stopped accepting commands"));
         }
         Ok(())
     }
@@ -273,9 +172,9 @@ impl Worker {
             .read_line(&mut line)
             .with_context(|| format!("cannot read {}'s answer", self.describe))?;
         if read == 0 {
-            let status = self.child.wait().ok();
+            let status = self.child.process.wait().ok();
             let how = status.map_or("ended".to_string(), |s| format!("ended with {s}"));
-            bail!(self.failure(&format!("{how} during {what}")));
+            return Err(self.failure(&format!("{how} during {what}")));
         }
         serde_json::from_str(line.trim()).with_context(|| {
             format!(
@@ -286,19 +185,10 @@ impl Worker {
         })
     }
 
-    /// A message naming the worker and showing the end of its stderr.
-    fn failure(&mut self, how: &str) -> String {
-        let stderr = match self.stderr.take() {
-            Some(handle) => handle.join().unwrap_or_default(),
-            None => String::new(),
-        };
-        let tail: Vec<&str> = stderr.lines().rev().take(STDERR_TAIL).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        format!(
-            "the Python side ({}) {how}; its last stderr lines:\n{}",
-            self.describe,
-            tail.join("\n")
-        )
+    /// An error naming the worker and showing the end of its stderr.
+    fn failure(&mut self, how: &str) -> anyhow::Error {
+        let what = format!("the Python side ({}) {how}", self.describe);
+        self.child.failure(&what)
     }
 }
 
@@ -307,8 +197,8 @@ impl Drop for Worker {
     fn drop(&mut self) {
         if self.stdin.is_some() {
             drop(self.stdin.take());
-            let _ = self.child.kill();
-            let _ = self.child.wait();
+            let _ = self.child.process.kill();
+            let _ = self.child.process.wait();
         }
     }
 }

@@ -28,10 +28,9 @@ use anyhow::{Context, Result};
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::bench::machine::{load_average, Machine};
 use crate::bench::process::{run_child, ChildRun};
-use crate::bench::python_side::{PythonEnv, Worker, TRAIN_SCRIPT};
+use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
-    step_target, BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench,
-    ReproduceBench, Settings, REPRODUCE_CHUNKED_RSS_TARGET, REPRODUCE_RSS_TARGET, REPRODUCE_TARGET,
+    BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench, ReproduceBench, Settings,
 };
 use crate::bench::rust_side::Stepper;
 use crate::cli::{BenchArgs, LoopArgs};
@@ -40,13 +39,14 @@ use crate::compare::verdict::LoggedStep;
 use crate::fsx::write_atomically;
 use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
+use crate::python::Python;
 use crate::tf::model::{tensorflow_version, Model};
 
 pub fn run(args: &BenchArgs) -> Result<()> {
     let common = &args.common;
     let manifest = load_manifest(&common.paths)?;
     let models_dir = models_dir(&common.paths);
-    let python = PythonEnv::locate(args.python.as_deref(), &models_dir)?;
+    let python = Python::locate(args.python.as_deref(), Some(&models_dir), &SCRIPTS)?;
     let load_average_before = load_average();
     let machine = Machine::describe();
     eprintln!("== bench on {}", machine.line());
@@ -105,7 +105,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
 
 /// Loads MNIST `--repeat` times on each side, taking turns (`tflayers data bench`'s
 /// measurement), then once more for the Rust side's runs.
-fn load_data_both(args: &BenchArgs, python: &PythonEnv) -> Result<(LoadBench, DataSets)> {
+fn load_data_both(args: &BenchArgs, python: &Python) -> Result<(LoadBench, DataSets)> {
     let paths = &args.common.paths;
     let validation_size = paths.validation_size as usize;
     eprintln!("== MNIST load from {}", paths.data_dir.display());
@@ -113,8 +113,7 @@ fn load_data_both(args: &BenchArgs, python: &PythonEnv) -> Result<(LoadBench, Da
         &paths.data_dir,
         validation_size,
         args.repeat as usize,
-        &python.interpreter,
-        &python.root.join(LOAD_SCRIPT),
+        python,
         |_, _, _| {},
     )?;
     let secs = Pair::new(timings.rust.0, timings.python.0).context("no load was timed")?;
@@ -135,7 +134,7 @@ fn bench_model(
     name: &str,
     data: &DataSets,
     models_dir: &Path,
-    python: &PythonEnv,
+    python: &Python,
 ) -> Result<ModelBench> {
     let common = &args.common;
     eprintln!(
@@ -227,11 +226,8 @@ fn bench_model(
         Some(bench_processes(args, name, models_dir, python)?)
     };
     let step_secs = Pair::new(rust_steps, py_steps).context("no round was timed")?;
-    let target = step_target(name);
     Ok(ModelBench {
         model: name.to_string(),
-        step_target: target,
-        step_target_met: step_secs.ratio <= target,
         step_secs,
         eval_secs: Pair::new(rust_eval, py_eval).context("no evaluation was timed")?,
         identical: check.difference.is_none(),
@@ -295,7 +291,7 @@ fn bench_processes(
     args: &BenchArgs,
     name: &str,
     models_dir: &Path,
-    python: &PythonEnv,
+    python: &Python,
 ) -> Result<ProcessBench> {
     eprintln!(
         "== {name}: whole processes, train --steps 1, {} round(s) on each side",
@@ -312,7 +308,7 @@ fn bench_processes(
     };
     let python_command = || {
         let mut command = python.command(TRAIN_SCRIPT);
-        PythonEnv::loop_args(&mut command, name, &one_step, models_dir);
+        loop_args(&mut command, name, &one_step, models_dir);
         command.args(["--steps", "1"]);
         command
     };
@@ -360,7 +356,7 @@ fn bench_reproduce(
     args: &BenchArgs,
     manifest: &Manifest,
     models_dir: &Path,
-    python: &PythonEnv,
+    python: &Python,
 ) -> Result<ReproduceBench> {
     let common = &args.common;
     eprintln!(
@@ -376,7 +372,7 @@ fn bench_reproduce(
     };
     let python_command = |model: &str| {
         let mut command = python.command(TRAIN_SCRIPT);
-        PythonEnv::loop_args(&mut command, model, common, models_dir);
+        loop_args(&mut command, model, common, models_dir);
         command.args(["--steps", &common.steps.to_string()]);
         command
     };
@@ -418,19 +414,11 @@ fn bench_reproduce(
     }
     let wall_secs = Pair::new(rust_wall, py_wall).context("no round was timed")?;
     let peak_rss_bytes = Pair::new(rust_rss, py_rss).context("no round was timed")?;
-    let rss_target_bytes = match common.eval_batch_size {
-        Some(n) if n <= 1000 => REPRODUCE_CHUNKED_RSS_TARGET,
-        _ => REPRODUCE_RSS_TARGET,
-    };
     Ok(ReproduceBench {
         rust_command: "tflayers reproduce --quiet --steps N (and the settings above)".into(),
         python_command: "python/train.py --model M --steps N (and the settings above), for each \
                          of the five models"
             .into(),
-        target: REPRODUCE_TARGET,
-        target_met: wall_secs.ratio <= REPRODUCE_TARGET,
-        rss_target_met: peak_rss_bytes.rust.max <= rss_target_bytes as f64,
-        rss_target_bytes,
         wall_secs,
         peak_rss_bytes,
         identical: difference.is_none(),

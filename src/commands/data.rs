@@ -2,16 +2,14 @@
 
 use anyhow::{ensure, Result};
 
-use crate::bench::data::{find_python, find_script, run_load_bench};
+use crate::bench::data::{run_load_bench, PYTHON_SCRIPT};
 use crate::cli::{DataBenchArgs, DataCommand, DataInfoArgs, DataShowArgs, SplitName};
 use crate::figures::digits::{digit_grid, write_png};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::output::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
-
-/// The loading speed the issue asks for: Rust in at most this fraction of Python's time.
-pub const LOAD_RATIO_TARGET: f64 = 0.6;
+use crate::python::Python;
 
 pub fn run(command: &DataCommand) -> Result<()> {
     match command {
@@ -99,18 +97,13 @@ fn show(args: &DataShowArgs) -> Result<()> {
 }
 
 fn bench(args: &DataBenchArgs) -> Result<()> {
-    let python = match &args.python {
-        Some(python) => python.clone(),
-        None => find_python()?,
-    };
-    let script = find_script()?;
+    let python = Python::locate(args.python.as_deref(), None, &[PYTHON_SCRIPT])?;
     println!(
-        "Loading {} ({} validation images): Rust in process vs {} {}, alternating, {} runs \
+        "Loading {} ({} validation images): Rust in process vs {}, alternating, {} runs \
          each after one warm-up",
         args.data_dir.display(),
         args.validation_size,
-        python.display(),
-        script.display(),
+        python.describe(PYTHON_SCRIPT),
         args.repeat
     );
     println!(
@@ -123,9 +116,8 @@ fn bench(args: &DataBenchArgs) -> Result<()> {
         args.validation_size as usize,
         args.repeat as usize,
         &python,
-        &script,
         |round, rust, python| println!("{}", bench_round_line(round, rust, python)),
     )?;
-    print!("{}", bench_summary(&bench, LOAD_RATIO_TARGET));
+    print!("{}", bench_summary(&bench));
     Ok(())
 }

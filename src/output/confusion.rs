@@ -3,6 +3,7 @@
 
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::output::format::format_g;
+use crate::output::table::{self, Column};
 
 /// Counts of (true digit, predicted digit) pairs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -62,24 +63,24 @@ impl Confusion {
     /// `Accuracy: ...`, the per-class table and the matrix, as text.
     pub fn to_text(&self) -> String {
         let ratio = |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{v:.4}"));
-        let mut out = format!(
-            "Accuracy: {} ({}/{})\n\n{:>5} {:>9} {:>7} {:>7}\n",
-            format_g(f64::from(self.accuracy())),
-            self.correct(),
-            self.total(),
-            "digit",
-            "precision",
-            "recall",
-            "images"
+        let classes = table::render(
+            &[
+                Column::right("digit").min_width(5),
+                Column::right("precision").min_width(9),
+                Column::right("recall").min_width(7),
+                Column::right("images").min_width(7),
+            ],
+            1,
+            (0..NUM_CLASSES).map(|k| {
+                [
+                    k.to_string(),
+                    ratio(self.precision(k)),
+                    ratio(self.recall(k)),
+                    self.support(k).to_string(),
+                ]
+            }),
         );
-        for k in 0..NUM_CLASSES {
-            out.push_str(&format!(
-                "{k:>5} {:>9} {:>7} {:>7}\n",
-                ratio(self.precision(k)),
-                ratio(self.recall(k)),
-                self.support(k)
-            ));
-        }
+        // Every count column as wide as the largest count, so the matrix stays square.
         let width = self
             .counts
             .iter()
@@ -87,21 +88,25 @@ impl Confusion {
             .map(|n| n.to_string().len())
             .max()
             .unwrap_or(1)
-            .max(4);
-        out.push_str("\nConfusion matrix (rows: true digit, columns: predicted digit)\n");
-        out.push_str(&format!("{:>5}", ""));
-        for k in 0..NUM_CLASSES {
-            out.push_str(&format!(" {k:>width$}"));
-        }
-        out.push('\n');
-        for (truth, row) in self.counts.iter().enumerate() {
-            out.push_str(&format!("{truth:>5}"));
-            for n in row {
-                out.push_str(&format!(" {n:>width$}"));
-            }
-            out.push('\n');
-        }
-        out
+            .max(4) as u16;
+        let digits: Vec<String> = (0..NUM_CLASSES).map(|k| k.to_string()).collect();
+        let columns: Vec<Column<'_>> = std::iter::once(Column::right("").min_width(5))
+            .chain(digits.iter().map(|k| Column::right(k).min_width(width)))
+            .collect();
+        let matrix = table::render(
+            &columns,
+            1,
+            self.counts.iter().enumerate().map(|(truth, row)| {
+                std::iter::once(truth.to_string()).chain(row.iter().map(u64::to_string))
+            }),
+        );
+        format!(
+            "Accuracy: {} ({}/{})\n\n{classes}\nConfusion matrix (rows: true digit, columns: \
+             predicted digit)\n{matrix}",
+            format_g(f64::from(self.accuracy())),
+            self.correct(),
+            self.total(),
+        )
     }
 }
 

@@ -1,5 +1,6 @@
 //! Text the program prints: the article's lines, `%g`, the progress bar, summary and
-//! confusion tables, the data reports, and the reproduce report folder.
+//! confusion tables and the data reports (all drawn by [`table`]), and the reproduce report
+//! folder.
 
 pub mod article;
 pub mod confusion;
@@ -8,3 +9,4 @@ pub mod format;
 pub mod progress;
 pub mod report_dir;
 pub mod summary;
+pub mod table;

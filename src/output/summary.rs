@@ -2,6 +2,7 @@
 
 use crate::manifest::ModelEntry;
 use crate::output::format::format_g;
+use crate::output::table::{self, Column};
 use crate::train::RunResult;
 
 /// One finished model run, as the summary shows it.
@@ -10,24 +11,31 @@ pub struct SummaryRow<'a> {
     pub result: &'a RunResult,
 }
 
-/// A fixed-width text table.
+/// The table: the model left-aligned, the figures right-aligned in columns of fixed least
+/// widths, one space apart.
 pub fn summary_table(rows: &[SummaryRow<'_>]) -> String {
-    let mut out = format!(
-        "{:<8} {:>6} {:>14} {:>8} {:>8} {:>9}\n",
-        "model", "steps", "test accuracy", "article", "train s", "ms/step"
-    );
-    for row in rows {
-        out.push_str(&format!(
-            "{:<8} {:>6} {:>14} {:>8} {:>8.1} {:>9.2}\n",
-            row.model.name,
-            row.result.steps,
-            format_g(f64::from(row.result.test.accuracy)),
-            format_g(row.model.article_accuracy),
-            row.result.train_secs,
-            row.result.ms_per_step(),
-        ));
-    }
-    out
+    let columns = [
+        Column::left("model").min_width(8),
+        Column::right("steps").min_width(6),
+        Column::right("test accuracy").min_width(14),
+        Column::right("article").min_width(8),
+        Column::right("train s").min_width(8),
+        Column::right("ms/step").min_width(9),
+    ];
+    table::render(
+        &columns,
+        1,
+        rows.iter().map(|row| {
+            [
+                row.model.name.clone(),
+                row.result.steps.to_string(),
+                format_g(f64::from(row.result.test.accuracy)),
+                format_g(row.model.article_accuracy),
+                format!("{:.1}", row.result.train_secs),
+                format!("{:.2}", row.result.ms_per_step()),
+            ]
+        }),
+    )
 }
 
 #[cfg(test)]
