@@ -16,6 +16,14 @@ use anyhow::{Context, Result};
 /// How the name of an unfinished write starts (`.tmp-<name>-<random>`).
 pub const TEMP_PREFIX: &str = ".tmp-";
 
+/// The extension of `path` in lower case (`a.PNG` -> `png`), which is how every writer picks a
+/// format from the name it is given.
+pub fn lowercase_extension(path: &Path) -> Option<String> {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+}
+
 /// Writes `bytes` to `path` through a temporary file in the same folder (created if needed).
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match path.parent() {

@@ -55,11 +55,7 @@ pub enum ImageKind {
 impl ImageKind {
     /// `.png` or `.svg` (any case); anything else is an error naming the file.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
+        match crate::fsx::lowercase_extension(path).as_deref() {
             Some("png") => Ok(ImageKind::Png),
             Some("svg") => Ok(ImageKind::Svg),
             _ => bail!("{}: the figure must end in .png or .svg", path.display()),

@@ -130,11 +130,7 @@ pub enum Format {
 impl Format {
     /// `.jsonl` or `.csv` (any case); anything else is an error naming the file.
     pub fn from_path(path: &Path) -> Result<Self> {
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase);
-        match ext.as_deref() {
+        match crate::fsx::lowercase_extension(path).as_deref() {
             Some("jsonl") => Ok(Format::JsonLines),
             Some("csv") => Ok(Format::Csv),
             _ => bail!(
