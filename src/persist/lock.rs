@@ -35,27 +35,14 @@ impl DirLock {
     }
 }
 
-/// Takes the lock without waiting; `Ok(false)` when another open of the folder holds it.
-#[cfg(unix)]
+/// Takes the lock without waiting (std's `File::try_lock`, `flock` on Linux); `Ok(false)`
+/// when another open of the folder holds it.
 fn lock(file: &File) -> std::io::Result<bool> {
-    use std::os::unix::io::AsRawFd;
-    // SAFETY: flock only reads the descriptor, which `file` keeps open for the call.
-    let status = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-    if status == 0 {
-        return Ok(true);
+    match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(err)) => Err(err),
     }
-    let err = std::io::Error::last_os_error();
-    if err.raw_os_error() == Some(libc::EWOULDBLOCK) {
-        Ok(false)
-    } else {
-        Err(err)
-    }
-}
-
-/// Other systems: no lock.
-#[cfg(not(unix))]
-fn lock(_file: &File) -> std::io::Result<bool> {
-    Ok(true)
 }
 
 #[cfg(test)]
