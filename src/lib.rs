@@ -9,6 +9,7 @@ pub mod bench;
 pub mod cli;
 pub mod commands;
 pub mod compare;
+pub mod config;
 pub mod figures;
 pub mod fsx;
 pub mod interrupt;

@@ -14,6 +14,7 @@ pub mod machine;
 pub mod process;
 pub mod python_side;
 pub mod report;
+pub mod run;
 pub mod rust_side;
 
 use serde::Serialize;

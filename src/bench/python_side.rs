@@ -16,8 +16,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Breakdown;
-use crate::cli::LoopArgs;
 use crate::compare::report::LoggedStep;
+use crate::config::RunConfig;
 
 /// The worker script, relative to the project root.
 pub const WORKER_SCRIPT: &str = "python/bench_steps.py";
@@ -86,10 +86,10 @@ impl PythonEnv {
 
     /// The settings both Python scripts take, as `tflayers train` has them (all but `--steps`,
     /// which only `python/train.py` takes).
-    pub fn loop_args(command: &mut Command, model: &str, common: &LoopArgs, models_dir: &Path) {
+    pub fn loop_args(command: &mut Command, run: &RunConfig, models_dir: &Path) {
         command
-            .args(["--model", model])
-            .args(common.child_flags(common.seed, models_dir));
+            .args(["--model", &run.model])
+            .args(run.child_flags(run.seed, models_dir));
     }
 }
 
@@ -160,15 +160,10 @@ pub struct Worker {
 }
 
 impl Worker {
-    /// Starts the worker for `model` and waits until it has loaded everything.
-    pub fn start(
-        env: &PythonEnv,
-        model: &str,
-        common: &LoopArgs,
-        models_dir: &Path,
-    ) -> Result<(Self, Ready)> {
+    /// Starts the worker for `run.model` and waits until it has loaded everything.
+    pub fn start(env: &PythonEnv, run: &RunConfig, models_dir: &Path) -> Result<(Self, Ready)> {
         let mut command = env.command(WORKER_SCRIPT);
-        PythonEnv::loop_args(&mut command, model, common, models_dir);
+        PythonEnv::loop_args(&mut command, run, models_dir);
         let describe = format!(
             "{} {}",
             env.interpreter.display(),

@@ -6,23 +6,25 @@ use std::fmt::Write as _;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::cli::{EvaluateArgs, Split};
-use crate::commands::{load_data, load_manifest};
+use crate::config::{EvaluateOptions, SplitName};
 use crate::figures::heatmap;
+use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::load::load_data;
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::checkpoint::write_atomically;
 use crate::persist::trained;
-use crate::tf::model::Model;
+use crate::tf::model::{Model, SessionConfig};
 
-pub fn run(args: &EvaluateArgs) -> Result<()> {
+pub fn run(args: &EvaluateOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
-    let manifest = load_manifest(&args.paths)?;
-    let data = load_data(&args.paths)?;
+    let manifest = Manifest::load(&args.models_dir)?;
+    let data = load_data(&args.data)?;
     let (split, split_name) = match args.split {
-        Split::Test => (&data.test, "test"),
-        Split::Validation => (&data.validation, "validation"),
+        SplitName::Test => (&data.test, "test"),
+        SplitName::Train => (&data.train, "train"),
+        SplitName::Validation => (&data.validation, "validation"),
     };
     ensure!(
         !split.is_empty(),
@@ -31,7 +33,10 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     let mut model = Model::load(
         &args.model_dir,
         &manifest,
-        &args.remote.session_config(),
+        &SessionConfig {
+            remote: args.remote.clone(),
+            ..SessionConfig::default()
+        },
         1,
         1e-4,
     )
@@ -44,7 +49,7 @@ pub fn run(args: &EvaluateArgs) -> Result<()> {
     })?;
     let mut confusion = Confusion::default();
     let mut csv = String::from("index,label,predicted,probability\n");
-    let chunk = args.eval_batch_size as usize;
+    let chunk = args.eval_batch_size;
     for start in (0..split.len()).step_by(chunk) {
         let end = (start + chunk).min(split.len());
         let scores = model.predict(&split.images()[start * IMAGE_PIXELS..end * IMAGE_PIXELS])?;

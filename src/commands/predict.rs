@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::PredictArgs;
-use crate::commands::resolve_models_dir;
+use crate::config::PredictOptions;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::output::confusion::argmax;
 use crate::persist::trained;
 use crate::preprocess::{self, Prepared};
-use crate::tf::model::Model;
+use crate::tf::model::{Model, SessionConfig};
 
 /// One class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -57,9 +56,9 @@ pub fn top3(probabilities: &[f32]) -> Vec<Ranked> {
     ranked
 }
 
-pub fn run(args: &PredictArgs) -> Result<()> {
+pub fn run(args: &PredictOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
-    let manifest = Manifest::load(&resolve_models_dir(args.models_dir.as_deref()))?;
+    let manifest = Manifest::load(&args.models_dir)?;
     // Every image is read before TensorFlow starts, so a bad one fails fast.
     let prepared: Vec<Prepared> = args
         .images
@@ -72,7 +71,10 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     let mut model = Model::load(
         &args.model_dir,
         &manifest,
-        &args.remote.session_config(),
+        &SessionConfig {
+            remote: args.remote.clone(),
+            ..SessionConfig::default()
+        },
         1,
         1e-4,
     )

@@ -1,3 +1,4 @@
 //! Rust against Python on one model: the verdict and its report ([`report`]).
 
 pub mod report;
+pub mod run;

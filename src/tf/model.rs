@@ -15,14 +15,11 @@ use tensorflow::{
     Tensor,
 };
 
-use crate::manifest::{Manifest, ThreadCounts};
+use crate::manifest::{Manifest, ThreadCounts, SAVED_MODEL_FILE};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::tf::remote::{self, Failure, Remote};
 use crate::tf::remote_saver::{self, RemoteSaver};
 use crate::train::{BatchMetrics, Engine, Evaluation};
-
-/// The file every SavedModel folder has.
-const SAVED_MODEL_FILE: &str = "saved_model.pb";
 
 /// The version of the libtensorflow this binary is linked against.
 pub fn tensorflow_version() -> String {

@@ -19,13 +19,10 @@ use tensorflow::{
     SessionRunArgs, Tensor,
 };
 
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, SAVED_MODEL_FILE, VARIABLES_DIR, VARIABLES_PREFIX};
 use crate::tf::model::{remote_error, session_options, SessionConfig};
 use crate::tf::proto;
 use crate::tf::remote::{self, Remote};
-
-/// The file every SavedModel folder has.
-const SAVED_MODEL_FILE: &str = "saved_model.pb";
 
 /// One `RestoreV2` of the model's graph and its local copy.
 struct Reader {
@@ -79,7 +76,11 @@ pub fn load(
             remote.target
         )
     })?;
-    saver.restore(&session, &dir.join("variables").join("variables"), dir)?;
+    saver.restore(
+        &session,
+        &dir.join(VARIABLES_DIR).join(VARIABLES_PREFIX),
+        dir,
+    )?;
     Ok((session, saver))
 }
 
