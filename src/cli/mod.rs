@@ -423,4 +423,37 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("'--models'"), "{err}");
     }
+
+    #[test]
+    fn the_resume_line_repeats_the_run_with_resume_instead_of_the_checkpoint_flags() {
+        let Invocation::Train(options) = try_parse_from([
+            "tflayers",
+            "train",
+            "--model",
+            "hidden",
+            "--models-dir",
+            "m",
+            "--checkpoint-dir",
+            "runs/a",
+            "--checkpoint-every=50",
+            "--data-dir",
+            "my data",
+            "--metrics",
+            "run.jsonl",
+        ])
+        .unwrap() else {
+            panic!("expected train")
+        };
+        let line = crate::commands::train::resume_command(&options, std::path::Path::new("runs/a"));
+        let words = shlex::split(&line).unwrap();
+        let after_program = &words[1..];
+        assert_eq!(
+            after_program.join(" "),
+            "train --model hidden --steps 1000 --batch-size 100 --seed 0 --learning-rate 0.0001 \
+             --log-every 100 --data-dir my data --validation-size 5000 --models-dir m \
+             --checkpoint-every 50 --metrics run.jsonl --resume runs/a"
+        );
+        assert!(line.contains("'my data'"), "{line}");
+        assert!(!line.contains("--checkpoint-dir"), "{line}");
+    }
 }
