@@ -191,3 +191,33 @@ impl RunOutputs {
 pub fn report_metrics_path(dir: &Path, model: &str) -> PathBuf {
     dir.join("metrics").join(format!("{model}.jsonl"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::write::Record;
+
+    /// The header line `--metrics` wrote before the settings became one `RunConfig`: the same
+    /// fields in the same order, the learning rate as the f32's shortest decimal.
+    #[test]
+    fn the_header_keeps_its_format() {
+        let run = RunConfig {
+            model: "dense".into(),
+            steps: 300,
+            learning_rate: 3e-5,
+            seed: 7,
+            eval_batch_size: Some(1000),
+            intra_op_threads: Some(2),
+            ..RunConfig::default()
+        };
+        let mut header = header(&run);
+        header.tensorflow_version = "2.21.0".into();
+        header.host = "box".into();
+        header.started_at = "2026-01-01T00:00:00Z".into();
+        let line = serde_json::to_string(&Record::Header(header.clone())).unwrap();
+        let expected = r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":300,"batch_size":100,"learning_rate":0.00003,"seed":7,"log_every":100,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":2,"inter_op_threads":null,"host":"box","started_at":"2026-01-01T00:00:00Z"}"#;
+        assert_eq!(line, expected);
+        let read: Record = serde_json::from_str(expected).unwrap();
+        assert_eq!(read, Record::Header(header));
+    }
+}

@@ -197,3 +197,26 @@ impl Persistence {
         Interrupted { message }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checkpoint's `settings` as written before the settings became one `RunConfig` loads
+    /// and equals what a run with the same flags records.
+    #[test]
+    fn checkpoint_settings_keep_their_format() {
+        let run = RunConfig {
+            batch_size: 50,
+            learning_rate: 0.001,
+            seed: 3,
+            validation_size: 100,
+            ..RunConfig::default()
+        };
+        let written = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
+        let settings = run_settings(&run);
+        assert_eq!(serde_json::to_string(&settings).unwrap(), written);
+        let read: RunSettings = serde_json::from_str(written).unwrap();
+        assert_eq!(read, settings);
+    }
+}
