@@ -3,13 +3,13 @@
 //!
 //! Python exports each model's graph as a SavedModel (`python/export.py`, names in
 //! `models/manifest.json`); this crate loads it ([`tf`]), feeds MNIST ([`mnist`]) through the
-//! article's loop ([`train`]) and prints the article's lines and tables ([`output`]).
+//! article's loop ([`mod@train`]) and prints the article's lines and tables ([`output`]).
 //!
 //! # Library use
 //!
 //! The few items a Rust program needs are re-exported here: read the [`Manifest`], load a
 //! [`Model`] from it, read MNIST with [`read_data_sets`], describe the run with a
-//! [`RunConfig`] (the article's settings by default) and call [`train`] with an [`Observer`]
+//! [`RunConfig`] (the article's settings by default) and call [`train()`] with an [`Observer`]
 //! that sees each logged step and the result. `examples/train.rs` trains `conv2` this way:
 //!
 //! ```no_run
@@ -36,9 +36,9 @@
 //!
 //! # Module map
 //!
-//! `main` parses with [`cli`] (the only user of clap) into the [`config`] types, runs one of
-//! [`commands`] (thin), which call the feature modules ([`run`], [`compare`], [`bench`],
-//! [`persist`], [`metrics`], [`figures`], [`output`]) on top of [`train`], [`mnist`] and
+//! `main` parses with [`cli`] (the only user of clap) into [`config`] and [`options`], runs one of
+//! [`commands`] (thin), which call the feature modules ([`run`], [`compare`], [`mod@bench`],
+//! [`persist`], [`metrics`], [`figures`], [`output`]) on top of [`mod@train`], [`mnist`] and
 //! [`tf`] (the only user of TensorFlow).
 
 pub mod bench;
@@ -52,6 +52,7 @@ pub mod interrupt;
 pub mod manifest;
 pub mod metrics;
 pub mod mnist;
+pub mod options;
 pub mod output;
 pub mod persist;
 pub mod preprocess;

@@ -473,9 +473,9 @@ fn every_data_subcommand_has_help() {
 
 #[test]
 fn loading_unpublished_files_works_and_writes_no_stamps() {
-    use tflayers::config::DataSource;
     use tflayers::mnist::catalog::DatasetKind;
     use tflayers::mnist::download::DownloadConfig;
+    use tflayers::mnist::load::DataSource;
     // Synthetic files never match the published checksums: loading works, stamps stay off.
     let dir = synthetic();
     let source = DataSource {

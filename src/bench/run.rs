@@ -35,10 +35,11 @@ use crate::bench::report::{
 };
 use crate::bench::rust_side::Stepper;
 use crate::compare::report::LoggedStep;
-use crate::config::{BenchOptions, RunConfig};
+use crate::config::RunConfig;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
+use crate::options::BenchOptions;
 use crate::tf::model::{tensorflow_version, Model};
 
 /// Times the models (or `reproduce`) on both sides, prints the tables and writes `--json`.

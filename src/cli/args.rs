@@ -1,6 +1,9 @@
 //! Argument groups that several subcommands flatten: data and models folders, downloading,
 //! the training loop, the remote server, outputs and checkpoints; each turns into its
-//! `config` type.
+//! `config` or `options` type.
+
+// The `///` comments below are clap's help text, where `<model>` means a placeholder, not HTML.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,9 +12,8 @@ use clap::{ArgGroup, Args, ValueEnum};
 
 use super::parsers::{mirror_url, parse_target, positive_f32, positive_seconds};
 use crate::config::{
-    DataDir, DataSource, OutputOptions, PersistOptions, RunConfig, DEFAULT_BATCH_SIZE,
-    DEFAULT_DATA_DIR, DEFAULT_FASHION_DATA_DIR, DEFAULT_LEARNING_RATE, DEFAULT_LOG_EVERY,
-    DEFAULT_STEPS,
+    RunConfig, DEFAULT_BATCH_SIZE, DEFAULT_DATA_DIR, DEFAULT_FASHION_DATA_DIR,
+    DEFAULT_LEARNING_RATE, DEFAULT_LOG_EVERY, DEFAULT_STEPS,
 };
 use crate::manifest::resolve_models_dir;
 use crate::mnist::catalog::{DatasetKind, MIRRORS_ENV};
@@ -19,6 +21,8 @@ use crate::mnist::dataset::VALIDATION_SIZE;
 use crate::mnist::download::{
     DownloadConfig, DEFAULT_CONNECT_TIMEOUT, DEFAULT_READ_TIMEOUT, DEFAULT_RETRIES,
 };
+use crate::mnist::load::DataSource;
+use crate::options::{DataDir, OutputOptions, PersistOptions};
 use crate::tf::remote::{Remote, Target};
 
 /// Where the data and the exported models are.

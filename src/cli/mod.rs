@@ -2,7 +2,7 @@
 //!
 //! Flags are parsed and validated here (zero steps, a zero batch, a non-positive learning rate
 //! or a model the manifest does not list are rejected before TensorFlow starts) and turned
-//! into the `config` types the commands run with ([`Cli::into_invocation`]).
+//! into the `config` and `options` types the commands run with ([`Cli::into_invocation`]).
 
 mod args;
 mod parsers;
@@ -22,12 +22,12 @@ pub use subcommands::{
     DownloadArgs, EvaluateArgs, PlotArgs, PredictArgs, ReproduceArgs, Split, SplitArg, TrainArgs,
 };
 
-use crate::config::{
+use crate::manifest::{resolve_models_dir, Manifest, MANIFEST_FILE};
+use crate::options::{
     BenchOptions, CompareOptions, DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions,
     DownloadOptions, EvaluateOptions, LoopOptions, PlotOptions, PredictOptions, ReproduceOptions,
     SplitName, TrainOptions,
 };
-use crate::manifest::{resolve_models_dir, Manifest, MANIFEST_FILE};
 use crate::tf::remote::Remote;
 
 /// Reproduces "Building deep learning neural networks using TensorFlow layers" from Rust.

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use crate::config::IndexRange;
+use crate::options::IndexRange;
 use crate::tf::remote::Target;
 
 /// Most images `data show` draws at once.

@@ -11,8 +11,8 @@ use super::args::{DataDirArgs, LoopArgs, NetArgs, OutputArgs, PathArgs, PersistA
 use super::parsers::{
     figure_path, index_range, metrics_path, model_list, non_negative_f64, ModelList,
 };
-use crate::config::{IndexRange, SplitName};
 use crate::mnist::dataset::VALIDATION_SIZE;
+use crate::options::{IndexRange, SplitName};
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {

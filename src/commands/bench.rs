@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::config::BenchOptions;
+use crate::options::BenchOptions;
 
 pub fn run(options: &BenchOptions) -> Result<()> {
     crate::bench::run::run(options)

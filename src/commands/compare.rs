@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 
-use crate::config::CompareOptions;
+use crate::options::CompareOptions;
 
 pub fn run(options: &CompareOptions) -> Result<()> {
     crate::compare::run::run(options)

@@ -3,11 +3,11 @@
 use anyhow::{ensure, Result};
 
 use crate::bench::data::{find_python, find_script, run_load_bench};
-use crate::config::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
 use crate::figures::digits::{digit_grid, write_png};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
+use crate::options::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
 use crate::output::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
 
 /// The loading speed the issue asks for: Rust in at most this fraction of Python's time.

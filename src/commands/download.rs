@@ -2,8 +2,8 @@
 
 use anyhow::Result;
 
-use crate::config::DownloadOptions;
 use crate::mnist::download::{download, Outcome};
+use crate::options::DownloadOptions;
 
 pub fn run(args: &DownloadOptions) -> Result<()> {
     let kind = args.dataset;

@@ -6,11 +6,11 @@ use std::fmt::Write as _;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::config::{EvaluateOptions, SplitName};
 use crate::figures::heatmap;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
+use crate::options::{EvaluateOptions, SplitName};
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::checkpoint::write_atomically;

@@ -2,9 +2,9 @@
 
 use anyhow::Result;
 
-use crate::config::PlotOptions;
 use crate::figures::curves::plot_curves;
 use crate::metrics::runs::Run;
+use crate::options::PlotOptions;
 
 pub fn run(args: &PlotOptions) -> Result<()> {
     let runs = args

@@ -7,9 +7,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::config::PredictOptions;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
+use crate::options::PredictOptions;
 use crate::output::confusion::argmax;
 use crate::persist::trained;
 use crate::preprocess::{self, Prepared};

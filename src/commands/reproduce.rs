@@ -4,9 +4,9 @@ use std::io;
 
 use anyhow::{bail, Context, Result};
 
-use crate::config::{LoopOptions, ReproduceOptions};
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::options::{LoopOptions, ReproduceOptions};
 use crate::output::article::ArticlePrinter;
 use crate::output::report_dir::{write_report, ReportRow};
 use crate::output::summary::{summary_table, SummaryRow};
@@ -18,7 +18,7 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
     let manifest = Manifest::load(&common.models_dir)?;
     let data = load_data(&common.data)?;
-    announce_eval_chunks(&common.run);
+    announce_eval_chunks(common.run.eval_batch_size);
     let mut results = Vec::new();
     let mut validations = Vec::new();
     for entry in &manifest.models {

@@ -6,9 +6,9 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use crate::config::TrainOptions;
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::options::TrainOptions;
 use crate::output::article::ArticlePrinter;
 use crate::run::outputs::{Requested, RunOutputs};
 use crate::run::persist::Persistence;
@@ -38,7 +38,7 @@ pub fn run(options: &TrainOptions) -> Result<RunResult> {
         run.batch_size,
         run.learning_rate,
     )?;
-    announce_eval_chunks(run);
+    announce_eval_chunks(run.eval_batch_size);
     persist.restore(&mut model)?;
     let mut outputs = RunOutputs::start(&model, &manifest, common, &requested)?;
     let mut printer = ArticlePrinter::new(io::stdout().lock());

@@ -19,13 +19,14 @@ use anyhow::{bail, ensure, Context, Result};
 use crate::compare::report::{
     json_report, markdown_report, summary_table, Comparison, LoggedStep, Settings, Side,
 };
-use crate::config::{CompareOptions, LoopOptions, RunConfig};
+use crate::config::RunConfig;
 use crate::figures::compare::write_plot;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::metrics::read::MetricsFile;
 use crate::mnist::dataset::DataSets;
 use crate::mnist::load::load_data;
+use crate::options::{CompareOptions, LoopOptions};
 use crate::output::article::{step_line, test_line};
 use crate::tf::model::{tensorflow_version, Model};
 use crate::train::{evaluate, train, Observer, RunResult, StepLog};

@@ -2,16 +2,27 @@
 //! offline), decode the four files, check them against the published checksums (hashing only
 //! files without a valid stamp), and say on stderr what was loaded and how long it took.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Result;
 
-use crate::config::{DataSource, RunConfig};
 use crate::mnist::catalog::DatasetKind;
 use crate::mnist::dataset::{read_data_sets_hashing, DataSets};
-use crate::mnist::download::ensure_present;
+use crate::mnist::download::{ensure_present, DownloadConfig};
 use crate::mnist::verify::{mismatch_message, Stamps};
+
+/// Where a command reads its data from, and how missing files are fetched.
+#[derive(Debug, Clone)]
+pub struct DataSource {
+    pub dataset: DatasetKind,
+    pub dir: PathBuf,
+    /// Training images held out for validation.
+    pub validation_size: usize,
+    /// Never download: fail, saying what to do, when files are missing.
+    pub offline: bool,
+    pub download: DownloadConfig,
+}
 
 /// Reads the data set from `--data-dir`, saying on stderr what was loaded and how long it
 /// took. Missing files are downloaded first unless `--offline`. Files without a valid stamp
@@ -59,8 +70,8 @@ pub fn load_data(source: &DataSource) -> Result<DataSets> {
 
 /// The article evaluates the test set in one run; say so on stderr when `--eval-batch-size`
 /// splits it.
-pub fn announce_eval_chunks(config: &RunConfig) {
-    if let Some(chunk) = config.eval_batch_size {
+pub fn announce_eval_chunks(eval_batch_size: Option<usize>) {
+    if let Some(chunk) = eval_batch_size {
         eprintln!(
             "Evaluating the test set in chunks of {chunk} images (--eval-batch-size), \
              not in one run as the article does"

@@ -12,12 +12,13 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::config::{LoopOptions, RunConfig};
+use crate::config::RunConfig;
 use crate::manifest::Manifest;
 use crate::metrics::write::{
     final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
 };
 use crate::mnist::dataset::DataSets;
+use crate::options::LoopOptions;
 use crate::output::progress::{self, Progress};
 use crate::tf::model::{tensorflow_version, Model};
 use crate::tf::summaries::TensorBoard;

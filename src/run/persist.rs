@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::config::{RunConfig, TrainOptions};
+use crate::config::RunConfig;
 use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
+use crate::options::TrainOptions;
 use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint, RunSettings};
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
