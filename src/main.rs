@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
 use tflayers::cli::{Cli, Invocation};
 use tflayers::commands;
@@ -62,7 +62,7 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         tensorflow_version()
     );
-    let matches = Cli::command().version(version).get_matches();
+    let matches = tflayers::cli::command().version(version).get_matches();
     let invocation = match Cli::from_arg_matches(&matches).and_then(Cli::into_invocation) {
         Ok(invocation) => invocation,
         Err(err) => err.exit(),

@@ -44,7 +44,7 @@ pub struct PathArgs {
 
     /// Folder holding manifest.json and the exported SavedModels [default: ./models, else
     /// the project's models folder].
-    #[arg(long, env = "TFLAYERS_MODELS_DIR")]
+    #[arg(long, env = super::MODELS_DIR_ENV)]
     pub models_dir: Option<PathBuf>,
 
     /// Which data set to train on; missing files are downloaded unless --offline.

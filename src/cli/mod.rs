@@ -82,6 +82,40 @@ pub enum Invocation {
     Bench(BenchOptions),
 }
 
+/// The environment variable naming the models folder (as `--models-dir`).
+pub const MODELS_DIR_ENV: &str = "TFLAYERS_MODELS_DIR";
+
+/// The command-line definition, with the models of the manifest found without flags
+/// (`TFLAYERS_MODELS_DIR`, else `./models`, else the project's) listed in `--model`'s help.
+pub fn command() -> clap::Command {
+    let command = Cli::command();
+    let explicit = std::env::var_os(MODELS_DIR_ENV).map(std::path::PathBuf::from);
+    let Ok(manifest) = Manifest::load(&resolve_models_dir(explicit.as_deref())) else {
+        return command;
+    };
+    let width = manifest
+        .models
+        .iter()
+        .map(|m| m.name.len() + 1)
+        .max()
+        .unwrap_or(0);
+    let values: String = manifest
+        .models
+        .iter()
+        .map(|m| format!("\n- {:width$} {}", format!("{}:", m.name), m.description))
+        .collect();
+    let with_values = |what: &str| {
+        let values = values.clone();
+        let text = format!("Which of the article's models to {what}\n\nPossible values:{values}");
+        move |arg: clap::Arg| arg.long_help(text)
+    };
+    command
+        .mut_subcommand("train", |sub| sub.mut_arg("model", with_values("train")))
+        .mut_subcommand("compare", |sub| {
+            sub.mut_arg("model", with_values("compare"))
+        })
+}
+
 /// Parses `argv` and checks it as the binary does (for tests).
 pub fn try_parse_from<I, T>(argv: I) -> Result<Invocation, clap::Error>
 where

@@ -16,8 +16,7 @@ use crate::options::{IndexRange, SplitName};
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Which model to train: one of models/manifest.json (the article's are dense, hidden,
-    /// conv1, conv2 and dropout).
+    /// Which of the article's models to train (a name in models/manifest.json).
     #[arg(long)]
     pub model: String,
 
@@ -76,7 +75,7 @@ pub struct PlotArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// Which model to compare: one of models/manifest.json.
+    /// Which of the article's models to compare (a name in models/manifest.json).
     #[arg(long, required_unless_present = "all", conflicts_with = "all")]
     pub model: Option<String>,
 
@@ -209,7 +208,7 @@ pub struct PredictArgs {
     pub save_inputs: Option<PathBuf>,
 
     /// Folder holding manifest.json [default: ./models, else the project's models folder].
-    #[arg(long, env = "TFLAYERS_MODELS_DIR")]
+    #[arg(long, env = super::MODELS_DIR_ENV)]
     pub models_dir: Option<PathBuf>,
 
     #[command(flatten)]
