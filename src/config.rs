@@ -1,6 +1,8 @@
 //! What a training run is, free of the command line: [`RunConfig`], the one definition the
-//! loop, the run's records (checkpoints, metrics, compare and bench reports), the commands and
-//! the library API share, with the article's settings as defaults.
+//! loop, the commands and the library API share, with the article's settings as defaults.
+//! The files a run writes keep their own record types, each filled from it in one place
+//! (checkpoint settings in `run::persist`, the metrics header in `run::outputs`, compare's
+//! and bench's settings in their `run` modules), so files written before it still load.
 //!
 //! `cli` parses and validates flags into it (and into the per-command `options`). The flags a
 //! child process (`tflayers train`, `python/train.py`) needs to repeat a run are written in
