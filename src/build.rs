@@ -36,13 +36,13 @@ fn pinned_version(requirements: &str) -> Option<String> {
     })
 }
 
-/// The `"tensorflow_version"` string of the manifest, read without a JSON dependency.
+/// The `"tensorflow_version"` string of the manifest.
 fn manifest_version(manifest: &str) -> Option<String> {
-    let rest = manifest.split("\"tensorflow_version\"").nth(1)?;
-    let rest = rest.split_once(':')?.1;
-    let start = rest.find('"')? + 1;
-    let end = start + rest[start..].find('"')?;
-    Some(rest[start..end].to_string())
+    let manifest: serde_json::Value = serde_json::from_str(manifest).ok()?;
+    manifest
+        .get("tensorflow_version")?
+        .as_str()
+        .map(str::to_string)
 }
 
 fn read(path: &Path) -> String {

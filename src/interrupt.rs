@@ -4,11 +4,12 @@
 //! test-set evaluation (and `--save`) instead, and says so.
 
 use std::fmt;
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::OnceLock;
 
 use anyhow::{anyhow, Result};
+
+use crate::train::Stop;
 
 /// The exit status of a run stopped by Ctrl-C (128 + SIGINT), as shells report it.
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -63,21 +64,32 @@ fn on_signal() {
     }
 }
 
-/// Marks that the current run has trained its last step: a first Ctrl-C from now on lets it
-/// finish (see [`stop_message`]). [`install`] clears the mark for the next run.
-pub fn training_done() {
-    FINISHING.store(true, Ordering::SeqCst);
+/// The training loop's view of Ctrl-C: the stop flag it checks, and the mark that the last
+/// step is trained, after which a first Ctrl-C lets the run finish (see [`stop_message`]).
+#[derive(Debug)]
+pub struct CtrlC(());
+
+impl Stop for CtrlC {
+    fn requested(&self) -> bool {
+        STOP.load(Ordering::SeqCst)
+    }
+
+    fn training_done(&self) {
+        FINISHING.store(true, Ordering::SeqCst);
+    }
 }
 
-/// Installs the Ctrl-C handler (once per process) and returns the flag it sets; a new run
-/// starts in its training phase.
-pub fn install() -> Result<&'static AtomicBool> {
+static CTRL_C: CtrlC = CtrlC(());
+
+/// Installs the Ctrl-C handler (once per process) and returns what the loop watches; a new
+/// run starts in its training phase.
+pub fn install() -> Result<&'static CtrlC> {
     FINISHING.store(false, Ordering::SeqCst);
     INSTALLED
         .get_or_init(|| ctrlc::set_handler(on_signal).map_err(|err| err.to_string()))
         .as_ref()
         .map_err(|err| anyhow!("cannot install the Ctrl-C handler: {err}"))?;
-    Ok(&STOP)
+    Ok(&CTRL_C)
 }
 
 /// The error a stopped run ends with: `main` prints it and exits with [`EXIT_INTERRUPTED`].
@@ -93,45 +105,6 @@ impl fmt::Display for Interrupted {
 }
 
 impl std::error::Error for Interrupted {}
-
-/// The command line that resumes a run: `argv` without its `--checkpoint-dir` and `--resume`
-/// flags, plus `--resume dir`, quoted for a POSIX shell.
-pub fn resume_command(argv: &[String], dir: &Path) -> String {
-    let mut kept: Vec<String> = Vec::new();
-    let mut skip_value = false;
-    for arg in argv {
-        if skip_value {
-            skip_value = false;
-            continue;
-        }
-        if arg == "--checkpoint-dir" || arg == "--resume" {
-            skip_value = true;
-            continue;
-        }
-        if arg.starts_with("--checkpoint-dir=") || arg.starts_with("--resume=") {
-            continue;
-        }
-        kept.push(arg.clone());
-    }
-    kept.push("--resume".to_string());
-    kept.push(dir.to_string_lossy().into_owned());
-    kept.iter()
-        .map(|arg| shell_quote(arg))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn shell_quote(arg: &str) -> String {
-    let plain = !arg.is_empty()
-        && arg
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c));
-    if plain {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -150,30 +123,5 @@ mod tests {
         let finishing = stop_message(true);
         assert!(finishing.contains("finishing the test-set evaluation"));
         assert!(!finishing.contains("current step"));
-    }
-
-    #[test]
-    fn resume_command_replaces_the_checkpoint_flags() {
-        let argv: Vec<String> = [
-            "tflayers",
-            "train",
-            "--model",
-            "hidden",
-            "--checkpoint-dir",
-            "runs/a",
-            "--checkpoint-every=50",
-            "--resume=old",
-            "--data-dir",
-            "my data",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-        assert_eq!(
-            resume_command(&argv, Path::new("runs/a")),
-            "tflayers train --model hidden --checkpoint-every=50 --data-dir 'my data' \
-             --resume runs/a"
-        );
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }
 }

@@ -2,24 +2,24 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 
-use tflayers::cli::{Cli, Command};
+use tflayers::cli::{Cli, Invocation};
 use tflayers::commands;
 use tflayers::tf::model::tensorflow_version;
 
-fn run(cli: Cli) -> anyhow::Result<()> {
-    match &cli.command {
-        Command::Train(args) => commands::train::run(args).map(|_| ()),
-        Command::Reproduce(args) => commands::reproduce::run(args),
-        Command::Compare(args) => commands::compare::run(args),
-        Command::Evaluate(args) => commands::evaluate::run(args),
-        Command::Predict(args) => commands::predict::run(args),
-        Command::Plot(args) => commands::plot::run(args),
-        Command::Download(args) => commands::download::run(args),
-        Command::Data(command) => commands::data::run(command),
-        Command::Devices(args) => commands::devices::run(args),
-        Command::Bench(args) => commands::bench::run(args),
+fn run(invocation: Invocation) -> anyhow::Result<()> {
+    match invocation {
+        Invocation::Train(options) => commands::train::run(&options).map(|_| ()),
+        Invocation::Reproduce(options) => commands::reproduce::run(&options),
+        Invocation::Compare(options) => commands::compare::run(&options),
+        Invocation::Evaluate(options) => commands::evaluate::run(&options),
+        Invocation::Predict(options) => commands::predict::run(&options),
+        Invocation::Plot(options) => commands::plot::run(&options),
+        Invocation::Download(options) => commands::download::run(&options),
+        Invocation::Data(options) => commands::data::run(&options),
+        Invocation::Devices(remote) => commands::devices::run(remote),
+        Invocation::Bench(options) => commands::bench::run(&options),
     }
 }
 
@@ -32,12 +32,12 @@ fn main() -> ExitCode {
         env!("CARGO_PKG_VERSION"),
         tensorflow_version()
     );
-    let matches = Cli::command().version(version).get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
+    let matches = tflayers::cli::command().version(version).get_matches();
+    let invocation = match Cli::from_arg_matches(&matches).and_then(Cli::into_invocation) {
+        Ok(invocation) => invocation,
         Err(err) => err.exit(),
     };
-    match run(cli) {
+    match run(invocation) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // Ctrl-C: the message says how to resume; the status is the shell's 128 + SIGINT.

@@ -13,6 +13,28 @@ use serde::Deserialize;
 
 /// The file name inside the models directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
+/// The graph file of a SavedModel folder.
+pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
+/// The folder of a SavedModel that holds its variables.
+pub const VARIABLES_DIR: &str = "variables";
+/// The prefix of the variables files inside [`VARIABLES_DIR`] (`variables.index`, ...).
+pub const VARIABLES_PREFIX: &str = "variables";
+/// The models folder of the source tree this binary was built from.
+pub const PROJECT_MODELS_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/models");
+
+/// `explicit` (`--models-dir`) when given, else `./models` when it has a manifest, else the
+/// project's `models/`.
+pub fn resolve_models_dir(explicit: Option<&Path>) -> PathBuf {
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    let local = Path::new("models");
+    if local.join(MANIFEST_FILE).is_file() {
+        local.to_path_buf()
+    } else {
+        PathBuf::from(PROJECT_MODELS_DIR)
+    }
+}
 
 /// One placeholder of the exported graphs.
 #[derive(Debug, Clone, Deserialize)]
@@ -141,11 +163,10 @@ impl Manifest {
         match self.models.iter().find(|m| m.name == name) {
             Some(entry) => Ok(entry),
             None => {
-                let known: Vec<&str> = self.models.iter().map(|m| m.name.as_str()).collect();
                 bail!(
                     "model {name:?} is not in {}; known models: {}",
                     self.dir.join(MANIFEST_FILE).display(),
-                    known.join(", ")
+                    self.names().join(", ")
                 )
             }
         }
@@ -171,6 +192,11 @@ impl Manifest {
     /// The exported SavedModel folder of `name`.
     pub fn model_dir(&self, name: &str) -> PathBuf {
         self.dir.join(name)
+    }
+
+    /// The models' names, in the manifest's (the article's) order.
+    pub fn names(&self) -> Vec<&str> {
+        self.models.iter().map(|m| m.name.as_str()).collect()
     }
 }
 

@@ -53,6 +53,19 @@ fn invalid_flags_are_rejected_naming_the_flag() {
 }
 
 #[test]
+fn an_unknown_model_is_refused_listing_the_manifests_models() {
+    tflayers()
+        .args(["train", "--model", "lenet", "--models-dir"])
+        .arg(common::models_dir())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("'lenet' for '--model'"))
+        .stderr(predicate::str::contains(
+            "known models: dense, hidden, conv1, conv2, dropout",
+        ));
+}
+
+#[test]
 fn a_missing_data_file_is_named_with_what_to_do() {
     let empty = tempfile::tempdir().unwrap();
     tflayers()

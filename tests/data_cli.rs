@@ -477,23 +477,25 @@ fn every_data_subcommand_has_help() {
 
 #[test]
 fn loading_unpublished_files_works_and_writes_no_stamps() {
-    use tflayers::cli::{DatasetName, NetArgs, PathArgs};
+    use tflayers::mnist::catalog::DatasetKind;
+    use tflayers::mnist::download::DownloadConfig;
+    use tflayers::mnist::load::DataSource;
     // Synthetic files never match the published checksums: loading works, stamps stay off.
     let dir = synthetic();
-    let paths = PathArgs {
-        data_dir: dir.path().to_path_buf(),
+    let source = DataSource {
+        dataset: DatasetKind::Mnist,
+        dir: dir.path().to_path_buf(),
         validation_size: 5,
-        models_dir: None,
-        dataset: DatasetName::Mnist,
         offline: true,
-        net: NetArgs {
+        download: DownloadConfig {
             mirrors: Vec::new(),
-            connect_timeout: 1.0,
-            read_timeout: 1.0,
+            connect_timeout: std::time::Duration::from_secs(1),
+            read_timeout: std::time::Duration::from_secs(1),
             retries: 0,
+            ..DownloadConfig::for_dataset(DatasetKind::Mnist)
         },
     };
-    let data = tflayers::commands::load_data(&paths).unwrap();
+    let data = tflayers::mnist::load::load_data(&source).unwrap();
     assert_eq!(data.test.len(), TEST);
     assert!(!dir.path().join(STAMP_FILE).exists());
 }

@@ -14,20 +14,21 @@ use tflayers::persist::checkpoint::{
     open_for_resume, CheckpointWriter, DataFingerprint, RunSettings,
 };
 use tflayers::tf::model::{Model, SessionConfig};
-use tflayers::train::{train_from, Engine, Observer, Outcome, RunControl, TrainConfig};
+use tflayers::train::{train_from, Engine, Observer, Outcome, RunConfig, RunControl};
 
 struct Silent;
 impl Observer for Silent {}
 
 const BATCH: usize = 10;
 
-fn config(steps: u64) -> TrainConfig {
-    TrainConfig {
+fn config(steps: u64) -> RunConfig {
+    RunConfig {
         steps,
         batch_size: BATCH,
         seed: 0,
         log_every: 1,
         eval_batch_size: None,
+        ..RunConfig::default()
     }
 }
 

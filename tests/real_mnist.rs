@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use tflayers::mnist::dataset::{read_data_sets, DataSets};
 use tflayers::tf::model::{Model, SessionConfig};
-use tflayers::train::{train, Observer, TrainConfig};
+use tflayers::train::{train, Observer, RunConfig};
 
 fn real_mnist() -> (PathBuf, DataSets) {
     let dir = PathBuf::from(
@@ -48,12 +48,13 @@ impl Observer for Lines {
 fn dense_reaches_the_articles_accuracy_on_real_mnist() {
     let (dir, data) = real_mnist();
     let manifest = common::manifest();
-    let config = TrainConfig {
+    let config = RunConfig {
         steps: 1000,
         batch_size: 100,
         seed: 0,
         log_every: 100,
         eval_batch_size: None,
+        ..RunConfig::default()
     };
     let mut model = Model::load(
         &manifest.model_dir("dense"),

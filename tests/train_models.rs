@@ -5,7 +5,7 @@ mod common;
 
 use tflayers::mnist::dataset::read_data_sets_with;
 use tflayers::tf::model::{Model, SessionConfig};
-use tflayers::train::{train, Engine, Observer, RunResult, TrainConfig};
+use tflayers::train::{train, Engine, Observer, RunConfig, RunResult};
 
 struct Silent;
 impl Observer for Silent {}
@@ -14,12 +14,13 @@ fn run(name: &str, steps: u64, learning_rate: f32) -> RunResult {
     let manifest = common::manifest();
     let data_dir = common::tiny_mnist();
     let data = read_data_sets_with(data_dir.path(), common::TINY_VALIDATION).unwrap();
-    let config = TrainConfig {
+    let config = RunConfig {
         steps,
         batch_size: 20,
         seed: 0,
         log_every: 1,
         eval_batch_size: None,
+        ..RunConfig::default()
     };
     let mut model = Model::load(
         &manifest.model_dir(name),

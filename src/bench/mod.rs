@@ -17,6 +17,7 @@ pub mod machine;
 pub mod process;
 pub mod python_side;
 pub mod report;
+pub mod run;
 pub mod rust_side;
 
 use serde::{Deserialize, Serialize};

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::Breakdown;
-use crate::cli::LoopArgs;
 use crate::compare::verdict::LoggedStep;
+use crate::config::RunConfig;
 use crate::python::{Child, Python};
 
 /// The worker script, relative to the project root.
@@ -28,10 +28,10 @@ pub const SCRIPTS: [&str; 3] = [WORKER_SCRIPT, TRAIN_SCRIPT, super::data::PYTHON
 
 /// The settings both Python scripts take, as `tflayers train` has them (all but `--steps`,
 /// which only `python/train.py` takes).
-pub fn loop_args(command: &mut Command, model: &str, common: &LoopArgs, models_dir: &Path) {
+pub fn loop_args(command: &mut Command, run: &RunConfig, models_dir: &Path) {
     command
-        .args(["--model", model])
-        .args(common.child_flags(common.seed, models_dir));
+        .args(["--model", &run.model])
+        .args(run.child_flags(run.seed, models_dir));
 }
 
 /// The worker's first line, once the data and the model are loaded.
@@ -90,14 +90,9 @@ pub struct Worker {
 
 impl Worker {
     /// Starts the worker for `model` and waits until it has loaded everything.
-    pub fn start(
-        python: &Python,
-        model: &str,
-        common: &LoopArgs,
-        models_dir: &Path,
-    ) -> Result<(Self, Ready)> {
+    pub fn start(python: &Python, run: &RunConfig, models_dir: &Path) -> Result<(Self, Ready)> {
         let mut command = python.command(WORKER_SCRIPT);
-        loop_args(&mut command, model, common, models_dir);
+        loop_args(&mut command, run, models_dir);
         let mut child = python.spawn(&mut command, Stdio::piped())?;
         let stdin = child
             .process

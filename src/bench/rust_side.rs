@@ -139,7 +139,7 @@ mod tests {
     use super::*;
     use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
     use crate::mnist::fixtures::synthetic_digits;
-    use crate::train::{train, BatchMetrics, Engine, Observer, TrainConfig};
+    use crate::train::{train, BatchMetrics, Engine, Observer, RunConfig};
 
     /// Records every call, naming each batch by the first pixels of its images.
     #[derive(Default)]
@@ -222,12 +222,13 @@ mod tests {
     #[test]
     fn portions_make_the_same_calls_as_one_training_run() {
         let data = data();
-        let config = TrainConfig {
+        let config = RunConfig {
             steps: 23,
             batch_size: 7,
             seed: 11,
             log_every: 4,
             eval_batch_size: Some(5),
+            ..RunConfig::default()
         };
         let mut whole = Recorder::new(7);
         train(&mut whole, &data, &config, &mut Silent).unwrap();

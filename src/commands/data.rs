@@ -3,25 +3,25 @@
 use anyhow::{ensure, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT};
-use crate::cli::{DataBenchArgs, DataCommand, DataInfoArgs, DataShowArgs, SplitName};
 use crate::figures::digits::{digit_grid, write_png};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
+use crate::options::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
 use crate::output::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
 use crate::python::Python;
 
-pub fn run(command: &DataCommand) -> Result<()> {
+pub fn run(command: &DataOptions) -> Result<()> {
     match command {
-        DataCommand::Info(args) => info(args),
-        DataCommand::Show(args) => show(args),
-        DataCommand::Bench(args) => bench(args),
+        DataOptions::Info(args) => info(args),
+        DataOptions::Show(args) => show(args),
+        DataOptions::Bench(args) => bench(args),
     }
 }
 
-fn info(args: &DataInfoArgs) -> Result<()> {
-    let kind = args.data.dataset.kind();
-    let dir = &args.data.data_dir;
+fn info(args: &DataInfoOptions) -> Result<()> {
+    let kind = args.data.dataset;
+    let dir = &args.data.dir;
     ensure!(
         dir.is_dir(),
         "{} is not a folder: `tflayers download --dataset {} --data-dir {}` fetches {} there, \
@@ -43,7 +43,7 @@ fn info(args: &DataInfoArgs) -> Result<()> {
         dir.display(),
         checksum_table(&files)
     );
-    let data = read_data_sets_with(dir, args.validation_size as usize)?;
+    let data = read_data_sets_with(dir, args.validation_size)?;
     // Only after everything loaded: a folder with bad files is left exactly as it was.
     stamps.save_if_possible();
     print!("{}", split_tables(kind, &data));
@@ -58,9 +58,9 @@ fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
     }
 }
 
-fn show(args: &DataShowArgs) -> Result<()> {
-    let kind = args.data.dataset.kind();
-    let data = read_data_sets_with(&args.data.data_dir, args.validation_size as usize)?;
+fn show(args: &DataShowOptions) -> Result<()> {
+    let kind = args.data.dataset;
+    let data = read_data_sets_with(&args.data.dir, args.validation_size)?;
     let (name, set) = split(&data, args.split);
     let range = args.index;
     ensure!(
@@ -76,12 +76,7 @@ fn show(args: &DataShowArgs) -> Result<()> {
     let captions: Vec<String> = (range.start..range.end)
         .map(|i| kind.class_name(set.labels()[i]).to_string())
         .collect();
-    let picture = digit_grid(
-        &images,
-        &captions,
-        args.columns as usize,
-        args.scale as usize,
-    )?;
+    let picture = digit_grid(&images, &captions, args.columns, args.scale)?;
     write_png(&picture, &args.out)?;
     println!(
         "wrote {} ({}x{} pixels): {} {name} images {}..{} of {} with their labels",
@@ -96,7 +91,7 @@ fn show(args: &DataShowArgs) -> Result<()> {
     Ok(())
 }
 
-fn bench(args: &DataBenchArgs) -> Result<()> {
+fn bench(args: &DataBenchOptions) -> Result<()> {
     let python = Python::locate(args.python.as_deref(), None, &[PYTHON_SCRIPT])?;
     println!(
         "Loading {} ({} validation images): Rust in process vs {}, alternating, {} runs \
@@ -113,8 +108,8 @@ fn bench(args: &DataBenchArgs) -> Result<()> {
     );
     let bench = run_load_bench(
         &args.data_dir,
-        args.validation_size as usize,
-        args.repeat as usize,
+        args.validation_size,
+        args.repeat,
         &python,
         |round, rust, python| println!("{}", bench_round_line(round, rust, python)),
     )?;

@@ -3,12 +3,16 @@
 
 use anyhow::Result;
 
-use crate::cli::DevicesArgs;
 use crate::tf::devices::{build_info, list_devices, BuildInfo, DeviceInfo};
+use crate::tf::model::SessionConfig;
+use crate::tf::remote::Remote;
 
-pub fn run(args: &DevicesArgs) -> Result<()> {
+pub fn run(remote: Option<Remote>) -> Result<()> {
     let build = build_info()?;
-    let config = args.remote.session_config();
+    let config = SessionConfig {
+        remote,
+        ..SessionConfig::default()
+    };
     let devices = list_devices(&config)?;
     let place = match &config.remote {
         Some(remote) => format!("on the TensorFlow server at {}", remote.target),

@@ -2,14 +2,13 @@
 
 use anyhow::Result;
 
-use crate::cli::DownloadArgs;
 use crate::mnist::download::{download, Outcome};
+use crate::options::DownloadOptions;
 
-pub fn run(args: &DownloadArgs) -> Result<()> {
-    let kind = args.data.dataset.kind();
-    let dir = &args.data.data_dir;
-    let config = args.net.download_config(kind);
-    let outcomes = download(kind, dir, &config)?;
+pub fn run(args: &DownloadOptions) -> Result<()> {
+    let kind = args.dataset;
+    let dir = &args.dir;
+    let outcomes = download(kind, dir, &args.download)?;
     for done in &outcomes {
         let what = match &done.outcome {
             Outcome::AlreadyVerified { stamped: true } => {

@@ -6,40 +6,45 @@ use std::fmt::Write as _;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::cli::{EvaluateArgs, Split};
-use crate::commands::{load_data, load_manifest};
 use crate::figures::heatmap;
 use crate::fsx::write_atomically;
+use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::load::load_data;
+use crate::options::{EvaluateOptions, SplitName};
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
-use crate::tf::model::Model;
+use crate::tf::model::{Model, SessionConfig};
 
-pub fn run(args: &EvaluateArgs) -> Result<()> {
+pub fn run(args: &EvaluateOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
-    let manifest = load_manifest(&args.paths)?;
-    let data = load_data(&args.paths)?;
+    let manifest = Manifest::load(&args.models_dir)?;
+    let data = load_data(&args.data)?;
     let (split, split_name) = match args.split {
-        Split::Test => (&data.test, "test"),
-        Split::Validation => (&data.validation, "validation"),
+        SplitName::Test => (&data.test, "test"),
+        SplitName::Train => (&data.train, "train"),
+        SplitName::Validation => (&data.validation, "validation"),
     };
     ensure!(
         !split.is_empty(),
         "the {split_name} split is empty: pass --validation-size N with N > 0"
     );
+    let session = SessionConfig {
+        remote: args.remote.clone(),
+        ..SessionConfig::default()
+    };
     let mut model =
-        Model::load_for_inference(&args.model_dir, &manifest, &args.remote.session_config())
-            .with_context(|| {
-                format!(
-                    "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
+        Model::load_for_inference(&args.model_dir, &manifest, &session).with_context(|| {
+            format!(
+                "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
                  train --save` with this project's models",
-                    args.model_dir.display()
-                )
-            })?;
+                args.model_dir.display()
+            )
+        })?;
     let mut confusion = Confusion::default();
     let mut csv = String::from("index,label,predicted,probability\n");
-    let chunk = args.eval_batch_size as usize;
+    let chunk = args.eval_batch_size;
     for start in (0..split.len()).step_by(chunk) {
         let end = (start + chunk).min(split.len());
         let scores = model.predict(&split.images()[start * IMAGE_PIXELS..end * IMAGE_PIXELS])?;

@@ -2,11 +2,11 @@
 
 use anyhow::Result;
 
-use crate::cli::PlotArgs;
 use crate::figures::curves::plot_curves;
 use crate::metrics::Run;
+use crate::options::PlotOptions;
 
-pub fn run(args: &PlotArgs) -> Result<()> {
+pub fn run(args: &PlotOptions) -> Result<()> {
     let runs = args
         .runs
         .iter()

@@ -7,14 +7,13 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
-use crate::cli::PredictArgs;
-use crate::commands::resolve_models_dir;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
+use crate::options::PredictOptions;
 use crate::output::confusion::argmax;
 use crate::persist::trained;
 use crate::preprocess::{self, Prepared};
-use crate::tf::model::Model;
+use crate::tf::model::{Model, SessionConfig};
 
 /// One class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -57,9 +56,9 @@ pub fn top3(probabilities: &[f32]) -> Vec<Ranked> {
     ranked
 }
 
-pub fn run(args: &PredictArgs) -> Result<()> {
+pub fn run(args: &PredictOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
-    let manifest = Manifest::load(&resolve_models_dir(args.models_dir.as_deref()))?;
+    let manifest = Manifest::load(&args.models_dir)?;
     // Every image is read before TensorFlow starts, so a bad one fails fast.
     let prepared: Vec<Prepared> = args
         .images
@@ -69,15 +68,18 @@ pub fn run(args: &PredictArgs) -> Result<()> {
     if let Some(dir) = &args.save_inputs {
         save_inputs(dir, &args.images, &prepared)?;
     }
+    let session = SessionConfig {
+        remote: args.remote.clone(),
+        ..SessionConfig::default()
+    };
     let mut model =
-        Model::load_for_inference(&args.model_dir, &manifest, &args.remote.session_config())
-            .with_context(|| {
-                format!(
-                    "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
+        Model::load_for_inference(&args.model_dir, &manifest, &session).with_context(|| {
+            format!(
+                "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
                  train --save` with this project's models",
-                    args.model_dir.display()
-                )
-            })?;
+                args.model_dir.display()
+            )
+        })?;
     let pixels: Vec<f32> = prepared.iter().flat_map(Prepared::pixels).collect();
     let scores = model.predict(&pixels)?;
     let predictions: Vec<Prediction> = args

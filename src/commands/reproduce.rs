@@ -4,8 +4,9 @@ use std::io;
 
 use anyhow::{bail, Context, Result};
 
-use crate::cli::ReproduceArgs;
-use crate::commands::{announce_eval_chunks, load_data, load_manifest};
+use crate::manifest::Manifest;
+use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::options::{LoopOptions, ReproduceOptions};
 use crate::output::article::ArticlePrinter;
 use crate::output::report_dir::{write_report, ReportRow};
 use crate::output::summary::{summary_table, SummaryRow};
@@ -13,12 +14,11 @@ use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
 use crate::tf::model::Model;
 use crate::train::{Outcome, RunControl};
 
-pub fn run(args: &ReproduceArgs) -> Result<()> {
+pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
-    let manifest = load_manifest(&common.paths)?;
-    let data = load_data(&common.paths)?;
-    let config = common.train_config();
-    announce_eval_chunks(common);
+    let manifest = Manifest::load(&common.models_dir)?;
+    let data = load_data(&common.data)?;
+    announce_eval_chunks(common.run.eval_batch_size);
     let mut results = Vec::new();
     let mut validations = Vec::new();
     for entry in &manifest.models {
@@ -26,13 +26,18 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             "\n== {}: {} - {} ==",
             entry.name, entry.section, entry.description
         );
+        let config = common.run.for_model(&entry.name);
         let mut model = Model::load(
             &manifest.model_dir(&entry.name),
             &manifest,
             &common.session_config(),
             config.batch_size,
-            common.learning_rate,
+            config.learning_rate,
         )?;
+        let common = LoopOptions {
+            run: config.clone(),
+            ..common.clone()
+        };
         let requested = Requested {
             metrics: args
                 .report
@@ -42,7 +47,7 @@ pub fn run(args: &ReproduceArgs) -> Result<()> {
             tensorboard: args.outputs.tensorboard.clone(),
             quiet: args.outputs.quiet,
         };
-        let mut outputs = RunOutputs::start(&entry.name, &model, &manifest, common, &requested)?;
+        let mut outputs = RunOutputs::start(&model, &manifest, &common, &requested)?;
         let mut printer = ArticlePrinter::new(io::stdout().lock());
         let outcome = outputs
             .train(

@@ -26,6 +26,7 @@ pub mod dataset;
 pub mod download;
 pub mod fixtures;
 pub mod idx;
+pub mod load;
 pub mod shuffle;
 pub mod verify;
 

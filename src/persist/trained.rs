@@ -18,10 +18,7 @@ use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
 pub const INFO_FILE: &str = "tflayers.json";
-/// The graph file of every SavedModel.
-pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
-/// The variables folder of every SavedModel.
-pub const VARIABLES_DIR: &str = "variables";
+pub use crate::manifest::{SAVED_MODEL_FILE, VARIABLES_DIR};
 const FORMAT: u32 = 1;
 
 /// `tflayers.json`.

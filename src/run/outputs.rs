@@ -12,17 +12,18 @@ use std::time::Instant;
 
 use anyhow::{ensure, Context, Result};
 
-use crate::cli::LoopArgs;
+use crate::config::RunConfig;
 use crate::manifest::Manifest;
 use crate::metrics::{
     final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
 };
 use crate::mnist::dataset::DataSets;
+use crate::options::LoopOptions;
 use crate::output::progress::{self, Progress};
 use crate::tf::model::{tensorflow_version, Model};
 use crate::tf::summaries::TensorBoard;
 use crate::train::{
-    evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult, TrainConfig,
+    evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult,
 };
 
 /// What the user asked for around a run.
@@ -51,21 +52,21 @@ impl Requested {
     }
 }
 
-/// The header record of a run of `model` with these settings, stamped now.
-pub fn header(model: &str, common: &LoopArgs) -> Header {
+/// The header record of `run`, stamped now.
+pub fn header(run: &RunConfig) -> Header {
     Header {
         schema: SCHEMA_VERSION,
         program: PROGRAM.to_string(),
-        model: model.to_string(),
-        steps: common.steps,
-        batch_size: common.batch_size,
-        learning_rate: setting(common.learning_rate),
-        seed: u64::from(common.seed),
-        log_every: common.log_every,
-        data_dir: common.paths.data_dir.display().to_string(),
+        model: run.model.clone(),
+        steps: run.steps,
+        batch_size: run.batch_size as u64,
+        learning_rate: setting(run.learning_rate),
+        seed: u64::from(run.seed),
+        log_every: run.log_every,
+        data_dir: run.data_dir.display().to_string(),
         tensorflow_version: tensorflow_version(),
-        intra_op_threads: common.intra_op_threads,
-        inter_op_threads: common.inter_op_threads,
+        intra_op_threads: run.intra_op_threads,
+        inter_op_threads: run.inter_op_threads,
         host: host_name(),
         started_at: now_rfc3339(),
     }
@@ -81,14 +82,15 @@ pub struct RunOutputs {
 }
 
 impl RunOutputs {
-    /// Opens what `requested` names for a run of `model` (named `name`).
+    /// Opens what `requested` names for `model`'s run of `common.run`.
     pub fn start(
-        name: &str,
         model: &Model,
         manifest: &Manifest,
-        common: &LoopArgs,
+        common: &LoopOptions,
         requested: &Requested,
     ) -> Result<Self> {
+        let run = &common.run;
+        let name = run.model.as_str();
         requested.check()?;
         let tensorboard = match &requested.tensorboard {
             Some(root) => Some(TensorBoard::open(
@@ -101,14 +103,14 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let header = header(name, common);
+        let header = header(run);
         let metrics = requested
             .metrics
             .iter()
             .map(|path| MetricsWriter::create(path, &header))
             .collect::<Result<Vec<_>>>()?;
         let progress = if progress::wanted(requested.quiet) {
-            Some(Progress::new(name, common.steps, common.batch_size)?)
+            Some(Progress::new(name, run.steps, run.batch_size as u64)?)
         } else {
             None
         };
@@ -126,7 +128,7 @@ impl RunOutputs {
         &mut self,
         model: &mut Model,
         data: &DataSets,
-        config: &TrainConfig,
+        config: &RunConfig,
         control: RunControl<'_>,
         printer: &mut dyn Observer,
     ) -> Result<Outcome> {
@@ -155,7 +157,7 @@ impl RunOutputs {
         self,
         model: &mut Model,
         data: &DataSets,
-        config: &TrainConfig,
+        config: &RunConfig,
         result: &RunResult,
     ) -> Result<Option<Evaluation>> {
         let validation = if self.metrics.is_empty() || data.validation.is_empty() {
@@ -189,4 +191,34 @@ impl RunOutputs {
 /// `<dir>/metrics/<model>.jsonl`: where `reproduce --report DIR` keeps each model's metrics.
 pub fn report_metrics_path(dir: &Path, model: &str) -> PathBuf {
     dir.join("metrics").join(format!("{model}.jsonl"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Record;
+
+    /// The header line `--metrics` wrote before the settings became one `RunConfig`: the same
+    /// fields in the same order, the learning rate as the f32's shortest decimal.
+    #[test]
+    fn the_header_keeps_its_format() {
+        let run = RunConfig {
+            model: "dense".into(),
+            steps: 300,
+            learning_rate: 3e-5,
+            seed: 7,
+            eval_batch_size: Some(1000),
+            intra_op_threads: Some(2),
+            ..RunConfig::default()
+        };
+        let mut header = header(&run);
+        header.tensorflow_version = "2.21.0".into();
+        header.host = "box".into();
+        header.started_at = "2026-01-01T00:00:00Z".into();
+        let line = serde_json::to_string(&Record::Header(header.clone())).unwrap();
+        let expected = r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":300,"batch_size":100,"learning_rate":0.00003,"seed":7,"log_every":100,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":2,"inter_op_threads":null,"host":"box","started_at":"2026-01-01T00:00:00Z"}"#;
+        assert_eq!(line, expected);
+        let read: Record = serde_json::from_str(expected).unwrap();
+        assert_eq!(read, Record::Header(header));
+    }
 }

@@ -2,18 +2,32 @@
 //! Ctrl-C: every check that can fail runs before training starts, and a stopped run turns
 //! into an [`Interrupted`] error carrying the resume command.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::cli::TrainArgs;
-use crate::interrupt::{self, resume_command, Interrupted};
+use crate::config::RunConfig;
+use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
+use crate::options::TrainOptions;
 use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint, RunSettings};
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
-use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult};
+use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
+
+/// The command line that resumes a run from the checkpoints in a folder.
+pub type ResumeCommand = Box<dyn Fn(&Path) -> String>;
+
+/// The settings a checkpoint records and a resumed run must share.
+pub fn run_settings(config: &RunConfig) -> RunSettings {
+    RunSettings {
+        batch_size: config.batch_size as u64,
+        learning_rate: config.learning_rate,
+        seed: config.seed,
+        validation_size: config.validation_size as u64,
+    }
+}
 
 /// The checkpoint, resume and save state of one `train` run.
 pub struct Persistence {
@@ -26,28 +40,29 @@ pub struct Persistence {
     writer: Option<CheckpointWriter>,
     save: Option<PathBuf>,
     exported: PathBuf,
+    resume_command: ResumeCommand,
 }
 
 impl Persistence {
     /// Checks the flags against the disk before any data is read: the `--save` target, the
-    /// checkpoint to resume and its compatibility with the other flags.
-    pub fn prepare(args: &TrainArgs, manifest: &Manifest) -> Result<Self> {
-        let common = &args.common;
-        let persist = &args.persist;
-        let model = args.model.as_str().to_string();
-        let settings = RunSettings {
-            batch_size: common.batch_size,
-            learning_rate: common.learning_rate,
-            seed: common.seed,
-            validation_size: common.paths.validation_size,
-        };
+    /// checkpoint to resume and its compatibility with the other flags. `resume_command`
+    /// says how to continue a stopped run.
+    pub fn prepare(
+        options: &TrainOptions,
+        manifest: &Manifest,
+        resume_command: ResumeCommand,
+    ) -> Result<Self> {
+        let run = &options.common.run;
+        let persist = &options.persist;
+        let model = run.model.clone();
+        let settings = run_settings(run);
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
         }
         let resume = match &persist.resume {
             Some(dir) => {
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
-                checkpoint.check_compatible(&model, &settings, common.steps)?;
+                checkpoint.check_compatible(&model, &settings, run.steps)?;
                 Some(checkpoint)
             }
             None => None,
@@ -55,13 +70,14 @@ impl Persistence {
         Ok(Self {
             exported: manifest.model_dir(&model),
             model,
-            steps: common.steps,
+            steps: run.steps,
             settings,
             checkpoint_dir: persist.checkpoint_dir.clone(),
             checkpoint_every: persist.checkpoint_every,
             resume,
             writer: None,
             save: persist.save.clone(),
+            resume_command,
         })
     }
 
@@ -130,7 +146,7 @@ impl Persistence {
                 .writer
                 .as_mut()
                 .map(|writer| writer as &mut dyn Checkpointer),
-            stop: Some(stop),
+            stop: Some(stop as &dyn Stop),
         })
     }
 
@@ -168,12 +184,11 @@ impl Persistence {
         }
         match &self.writer {
             Some(writer) => {
-                let argv: Vec<String> = std::env::args().collect();
                 let last = writer.last_dir().unwrap_or(writer.root());
                 message.push_str(&format!(
                     "\nCheckpoint: {}\nResume with:\n  {}",
                     last.display(),
-                    resume_command(&argv, writer.root())
+                    (self.resume_command)(writer.root())
                 ));
             }
             None => message.push_str(
@@ -181,5 +196,28 @@ impl Persistence {
             ),
         }
         Interrupted { message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A checkpoint's `settings` as written before the settings became one `RunConfig` loads
+    /// and equals what a run with the same flags records.
+    #[test]
+    fn checkpoint_settings_keep_their_format() {
+        let run = RunConfig {
+            batch_size: 50,
+            learning_rate: 0.001,
+            seed: 3,
+            validation_size: 100,
+            ..RunConfig::default()
+        };
+        let written = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
+        let settings = run_settings(&run);
+        assert_eq!(serde_json::to_string(&settings).unwrap(), written);
+        let read: RunSettings = serde_json::from_str(written).unwrap();
+        assert_eq!(read, settings);
     }
 }

@@ -28,10 +28,3 @@ pub mod remote_saver;
 pub mod session;
 pub mod stdio;
 pub mod summaries;
-
-/// The graph file of every SavedModel folder.
-pub const SAVED_MODEL_FILE: &str = "saved_model.pb";
-
-/// The folder of a SavedModel's variables; the saver writes them under the prefix
-/// `variables/variables` (`variables.index`, `variables.data-00000-of-00001`).
-pub const VARIABLES_DIR: &str = "variables";

@@ -18,8 +18,7 @@ use tensorflow::{FetchToken, Graph, Operation, SavedModelBundle, Session, Sessio
 use super::remote::Remote;
 use super::remote_saver::{self, RemoteSaver};
 use super::session::{self, prefix_tensor, remote_error, tf_err};
-use super::SAVED_MODEL_FILE;
-use crate::manifest::{Manifest, ThreadCounts};
+use crate::manifest::{Manifest, ThreadCounts, SAVED_MODEL_FILE};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::train::{BatchMetrics, Engine, Evaluation};
 

@@ -24,8 +24,7 @@ use tensorflow::{
 use super::proto;
 use super::remote::{self, Remote};
 use super::session::{self, prefix_tensor, remote_error, tf_err, SessionConfig};
-use super::{SAVED_MODEL_FILE, VARIABLES_DIR};
-use crate::manifest::Manifest;
+use crate::manifest::{Manifest, SAVED_MODEL_FILE, VARIABLES_DIR, VARIABLES_PREFIX};
 
 /// One `RestoreV2` of the model's graph and its local copy.
 struct Reader {
@@ -80,8 +79,7 @@ pub fn load(
         "cannot create a session on the TensorFlow server at {}",
         remote.target
     )))?;
-    // The SavedModel's variables are saved under the prefix `variables/variables`.
-    let variables = dir.join(VARIABLES_DIR).join(VARIABLES_DIR);
+    let variables = dir.join(VARIABLES_DIR).join(VARIABLES_PREFIX);
     saver.restore(&session, &variables, dir)?;
     Ok((session, saver))
 }

@@ -3,10 +3,10 @@
 
 #![allow(dead_code)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use assert_cmd::Command;
-use tflayers::manifest::Manifest;
+use tflayers::manifest::{Manifest, PROJECT_MODELS_DIR, SAVED_MODEL_FILE};
 use tflayers::mnist::fixtures::write_synthetic_mnist;
 
 /// Synthetic training and test images in the tiny datasets.
@@ -35,11 +35,12 @@ pub fn tflayers() -> Command {
 /// The project's `models/` folder. The models must have been exported (`make models`, which
 /// `make test` runs first); a missing export fails the test with that command.
 pub fn models_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
-    for name in ["dense", "hidden", "conv1", "conv2", "dropout"] {
+    let dir = PathBuf::from(PROJECT_MODELS_DIR);
+    let manifest = Manifest::load(&dir).expect("committed manifest loads");
+    for name in manifest.names() {
         assert!(
-            dir.join(name).join("saved_model.pb").is_file(),
-            "models/{name}/saved_model.pb is missing: run `make models` before `cargo test`"
+            dir.join(name).join(SAVED_MODEL_FILE).is_file(),
+            "models/{name}/{SAVED_MODEL_FILE} is missing: run `make models` before `cargo test`"
         );
     }
     dir

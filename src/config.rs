@@ -1,0 +1,165 @@
+//! What a training run is, free of the command line: [`RunConfig`], the one definition the
+//! loop, the commands and the library API share, with the article's settings as defaults.
+//! The files a run writes keep their own record types, each filled from it in one place
+//! (checkpoint settings in `run::persist`, the metrics header in `run::outputs`, compare's
+//! and bench's settings in their `run` modules), so files written before it still load.
+//!
+//! `cli` parses and validates flags into it (and into the per-command `options`). The flags a
+//! child process (`tflayers train`, `python/train.py`) needs to repeat a run are written in
+//! one place, [`RunConfig::child_flags`].
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::manifest::ThreadCounts;
+use crate::mnist::dataset::VALIDATION_SIZE;
+
+/// Where the data comes from unless `--data-dir` or `TFLAYERS_DATA_DIR` says otherwise.
+pub const DEFAULT_DATA_DIR: &str = "data/mnist";
+/// The default data folder with `--dataset fashion-mnist`.
+pub const DEFAULT_FASHION_DATA_DIR: &str = "data/fashion-mnist";
+/// The article's number of training steps.
+pub const DEFAULT_STEPS: u64 = 1000;
+/// The article's batch size.
+pub const DEFAULT_BATCH_SIZE: usize = 100;
+/// The article's Adam learning rate.
+pub const DEFAULT_LEARNING_RATE: f32 = 1e-4;
+/// The article prints the batch accuracy every this many steps.
+pub const DEFAULT_LOG_EVERY: u64 = 100;
+
+/// One training run: the model, the loop's settings and the data they apply to.
+///
+/// The defaults are the article's (`conv2`'s settings, 1000 steps of 100 images).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunConfig {
+    /// The model's name in `models/manifest.json`.
+    pub model: String,
+    /// Training steps (the total, also when resuming).
+    pub steps: u64,
+    /// Images per training batch.
+    pub batch_size: usize,
+    /// Adam's learning rate.
+    pub learning_rate: f32,
+    /// Seeds NumPy's `RandomState` for the batch order.
+    pub seed: u32,
+    /// Print the batch accuracy every this many steps.
+    pub log_every: u64,
+    /// Evaluate the test set in chunks of this many images instead of all at once.
+    pub eval_batch_size: Option<usize>,
+    /// The folder holding the four data files.
+    pub data_dir: PathBuf,
+    /// Training images held out for validation.
+    pub validation_size: usize,
+    /// TensorFlow threads inside one op; `None` lets TensorFlow (or the manifest) choose.
+    pub intra_op_threads: Option<u32>,
+    /// TensorFlow ops run in parallel; `None` lets TensorFlow (or the manifest) choose.
+    pub inter_op_threads: Option<u32>,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            model: "conv2".to_string(),
+            steps: DEFAULT_STEPS,
+            batch_size: DEFAULT_BATCH_SIZE,
+            learning_rate: DEFAULT_LEARNING_RATE,
+            seed: 0,
+            log_every: DEFAULT_LOG_EVERY,
+            eval_batch_size: None,
+            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
+            validation_size: VALIDATION_SIZE,
+            intra_op_threads: None,
+            inter_op_threads: None,
+        }
+    }
+}
+
+impl RunConfig {
+    /// The same run for another model.
+    pub fn for_model(&self, model: &str) -> Self {
+        Self {
+            model: model.to_string(),
+            ..self.clone()
+        }
+    }
+
+    /// The thread counts given, before the manifest's defaults apply.
+    pub fn thread_counts(&self) -> ThreadCounts {
+        ThreadCounts {
+            intra_op_threads: self.intra_op_threads,
+            inter_op_threads: self.inter_op_threads,
+        }
+    }
+
+    /// The loop's settings as flags for a child process (`tflayers train`/`reproduce` or
+    /// `python/train.py`, which take the same ones), with `seed` as the batch-order seed and
+    /// `models_dir` as the models folder; `--model` and `--steps` are the caller's.
+    pub fn child_flags(&self, seed: u32, models_dir: &Path) -> Vec<OsString> {
+        let mut flags: Vec<OsString> = vec![
+            "--batch-size".into(),
+            self.batch_size.to_string().into(),
+            "--seed".into(),
+            seed.to_string().into(),
+            // Display of an f32 is the shortest decimal that reads back as the same f32.
+            "--learning-rate".into(),
+            self.learning_rate.to_string().into(),
+            "--log-every".into(),
+            self.log_every.to_string().into(),
+            "--data-dir".into(),
+            self.data_dir.clone().into(),
+            "--validation-size".into(),
+            self.validation_size.to_string().into(),
+            "--models-dir".into(),
+            models_dir.into(),
+        ];
+        let optional = [
+            ("--eval-batch-size", self.eval_batch_size.map(|n| n as u64)),
+            ("--intra-op-threads", self.intra_op_threads.map(u64::from)),
+            ("--inter-op-threads", self.inter_op_threads.map(u64::from)),
+        ];
+        for (flag, value) in optional {
+            if let Some(n) = value {
+                flags.extend([flag.into(), n.to_string().into()]);
+            }
+        }
+        flags
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_child_process_gets_every_loop_setting_and_the_given_seed() {
+        let text = |flags: Vec<OsString>| {
+            flags
+                .iter()
+                .map(|f| f.to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let plain = RunConfig {
+            learning_rate: 0.001,
+            seed: 3,
+            data_dir: "d".into(),
+            ..RunConfig::default()
+        };
+        assert_eq!(
+            text(plain.child_flags(7, Path::new("m"))),
+            "--batch-size 100 --seed 7 --learning-rate 0.001 --log-every 100 --data-dir d \
+             --validation-size 5000 --models-dir m"
+        );
+        let all = RunConfig {
+            eval_batch_size: Some(1000),
+            intra_op_threads: Some(2),
+            inter_op_threads: Some(1),
+            ..plain
+        };
+        assert!(text(all.child_flags(0, Path::new("m"))).ends_with(
+            "--models-dir m --eval-batch-size 1000 --intra-op-threads 2 --inter-op-threads 1"
+        ));
+    }
+}
