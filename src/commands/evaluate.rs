@@ -3,6 +3,7 @@
 //! per-image predictions.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
 
@@ -16,6 +17,7 @@ use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
 use crate::tf::model::{Model, SessionConfig};
+use crate::tf::remote::Remote;
 
 pub fn run(args: &EvaluateOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
@@ -30,18 +32,7 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
         !split.is_empty(),
         "the {split_name} split is empty: pass --validation-size N with N > 0"
     );
-    let session = SessionConfig {
-        remote: args.remote.clone(),
-        ..SessionConfig::default()
-    };
-    let mut model =
-        Model::load_for_inference(&args.model_dir, &manifest, &session).with_context(|| {
-            format!(
-                "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
-                 train --save` with this project's models",
-                args.model_dir.display()
-            )
-        })?;
+    let mut model = load_trained(&args.model_dir, &manifest, args.remote.clone())?;
     let mut confusion = Confusion::default();
     let mut csv = String::from("index,label,predicted,probability\n");
     let chunk = args.eval_batch_size;
@@ -87,4 +78,24 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
         eprintln!("Wrote {} predictions to {}", split.len(), path.display());
     }
     Ok(())
+}
+
+/// The model `tflayers train --save` wrote into `model_dir`, loaded for inference (`evaluate`
+/// and `predict`), in this process or on `remote`.
+pub(super) fn load_trained(
+    model_dir: &Path,
+    manifest: &Manifest,
+    remote: Option<Remote>,
+) -> Result<Model> {
+    let session = SessionConfig {
+        remote,
+        ..SessionConfig::default()
+    };
+    Model::load_for_inference(model_dir, manifest, &session).with_context(|| {
+        format!(
+            "--model-dir {}: cannot load the model; pass a folder written by `tflayers train \
+             --save` with this project's models",
+            model_dir.display()
+        )
+    })
 }

@@ -1,7 +1,6 @@
 //! `tflayers train`: one model, the article's loop, the article's lines on stdout.
 
 use std::ffi::OsString;
-use std::io;
 use std::path::Path;
 
 use anyhow::Result;
@@ -9,7 +8,6 @@ use anyhow::Result;
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load_data};
 use crate::options::TrainOptions;
-use crate::output::article::ArticlePrinter;
 use crate::run::outputs::{Requested, RunOutputs};
 use crate::run::persist::Persistence;
 use crate::tf::model::Model;
@@ -31,20 +29,14 @@ pub fn run(options: &TrainOptions) -> Result<RunResult> {
     let mut persist = Persistence::prepare(options, &manifest, resume)?;
     let data = load_data(&common.data)?;
     persist.check_data(&data)?;
-    let mut model = Model::load(
-        &manifest.model_dir(&run.model),
-        &manifest,
-        &common.session_config(),
-        run.batch_size,
-        run.learning_rate,
-    )?;
+    let session = common.session_config();
+    let mut model = Model::for_run(&manifest, &session, run)?;
     announce_eval_chunks(run.eval_batch_size);
     persist.restore(&mut model)?;
-    let mut outputs = RunOutputs::start(&model, &manifest, common, &requested)?;
-    let mut printer = ArticlePrinter::new(io::stdout().lock());
-    let outcome = outputs.train(&mut model, &data, run, persist.control()?, &mut printer)?;
+    let mut outputs = RunOutputs::start(&model, &manifest, &session, run, &requested)?;
+    let outcome = outputs.train(&mut model, &data, persist.control()?)?;
     if let Outcome::Finished(result) = &outcome {
-        outputs.finish(&mut model, &data, run, result)?;
+        outputs.finish(&mut model, &data, result)?;
     }
     persist.finish(outcome, &mut model)
 }

@@ -20,7 +20,7 @@ use super::remote_saver::{self, RemoteSaver};
 use super::session::{self, prefix_tensor, remote_error, tf_err};
 use crate::manifest::{Manifest, ThreadCounts, SAVED_MODEL_FILE};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
-use crate::train::{BatchMetrics, Engine, Evaluation};
+use crate::train::{BatchMetrics, Engine, Evaluation, RunConfig};
 
 /// The settings [`Model::load`] and [`Model::load_for_inference`] take; defined with the rest
 /// of the session's setup.
@@ -117,6 +117,13 @@ impl Model {
             learning_rate: Tensor::from(learning_rate),
         });
         Ok(model)
+    }
+
+    /// Loads `run.model`'s exported SavedModel from the manifest's folder for training with
+    /// `run`'s batch size and learning rate.
+    pub fn for_run(manifest: &Manifest, config: &SessionConfig, run: &RunConfig) -> Result<Self> {
+        let dir = manifest.model_dir(&run.model);
+        Self::load(&dir, manifest, config, run.batch_size, run.learning_rate)
     }
 
     /// Loads the SavedModel in `dir` to predict, evaluate, save or restore; training it needs
