@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use tensorflow::{FetchToken, Graph, Operation, SavedModelBundle, Session, SessionRunArgs, Tensor};
+use tensorflow::{FetchToken, Graph, SavedModelBundle, Session, SessionRunArgs, Tensor};
 
 use super::remote::Remote;
 use super::remote_saver::{self, RemoteSaver};
@@ -31,47 +31,21 @@ pub fn tensorflow_version() -> String {
     tensorflow::version().unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// The manifest's ops, resolved once after loading.
-pub(super) struct Ops {
-    pub(super) images: Operation,
-    pub(super) labels: Operation,
-    pub(super) should_drop: Operation,
-    pub(super) learning_rate: Operation,
-    pub(super) train_step: Operation,
-    pub(super) accuracy: Operation,
-    pub(super) loss: Operation,
-    pub(super) logits: Operation,
-    pub(super) probabilities: Operation,
-    pub(super) saver_filename: Operation,
-    pub(super) saver_save: Operation,
-    pub(super) saver_restore: Operation,
-}
-
-impl Ops {
-    fn resolve(graph: &Graph, manifest: &Manifest, dir: &Path) -> Result<Self> {
-        let op = |name: &str| -> Result<Operation> {
-            graph.operation_by_name_required(name).map_err(|_| {
-                anyhow!(
-                    "{} has no op {name:?}, which models/manifest.json names; \
-                     re-export the models with `make models`",
-                    dir.display()
-                )
-            })
-        };
-        Ok(Self {
-            images: op(&manifest.inputs.images.op)?,
-            labels: op(&manifest.inputs.labels.op)?,
-            should_drop: op(&manifest.inputs.should_drop.op)?,
-            learning_rate: op(&manifest.inputs.learning_rate.op)?,
-            train_step: op(&manifest.ops.train_step)?,
-            accuracy: op(&manifest.ops.accuracy)?,
-            loss: op(&manifest.ops.loss)?,
-            logits: op(&manifest.ops.logits)?,
-            probabilities: op(&manifest.ops.probabilities)?,
-            saver_filename: op(&manifest.ops.saver_filename)?,
-            saver_save: op(&manifest.ops.saver_save)?,
-            saver_restore: op(&manifest.ops.saver_restore)?,
-        })
+graph_ops! {
+    /// The manifest's ops, resolved once after loading.
+    Ops, "" {
+        images = inputs.images.op,
+        labels = inputs.labels.op,
+        should_drop = inputs.should_drop.op,
+        learning_rate = inputs.learning_rate.op,
+        train_step = ops.train_step,
+        accuracy = ops.accuracy,
+        loss = ops.loss,
+        logits = ops.logits,
+        probabilities = ops.probabilities,
+        saver_filename = ops.saver_filename,
+        saver_save = ops.saver_save,
+        saver_restore = ops.saver_restore,
     }
 }
 
@@ -202,21 +176,19 @@ impl Model {
         let logits = args.request_fetch(&self.ops.logits, 0);
         let probabilities = args.request_fetch(&self.ops.probabilities, 0);
         self.run(&mut args, "prediction")?;
-        let fetch = |args: &mut SessionRunArgs<'_>, token, what: &str| -> Result<Vec<f32>> {
-            let tensor: Tensor<f32> = args
-                .fetch(token)
-                .map_err(tf_err(format!("cannot fetch {what}")))?;
+        let mut fetch = |token, what: &str| -> Result<Vec<f32>> {
+            let values = fetch(&mut args, token, what)?;
             ensure!(
-                tensor.len() == n * NUM_CLASSES,
+                values.len() == n * NUM_CLASSES,
                 "{what} of {} has {} values for {n} images; expected [n, {NUM_CLASSES}]",
                 self.dir.display(),
-                tensor.len()
+                values.len()
             );
-            Ok(tensor.to_vec())
+            Ok(values.to_vec())
         };
         Ok(Scores {
-            logits: fetch(&mut args, logits, "logits")?,
-            probabilities: fetch(&mut args, probabilities, "probabilities")?,
+            logits: fetch(logits, "logits")?,
+            probabilities: fetch(probabilities, "probabilities")?,
         })
     }
 
@@ -374,12 +346,15 @@ fn rows(values: &[f32], n: usize, width: usize, what: &str) -> Result<Tensor<f32
         .map_err(tf_err(format!("cannot build the {what} tensor")))
 }
 
+/// A fetched `f32` tensor; `what` names it in the error.
+fn fetch(args: &mut SessionRunArgs<'_>, token: FetchToken, what: &str) -> Result<Tensor<f32>> {
+    args.fetch(token)
+        .map_err(tf_err(format!("cannot fetch {what}")))
+}
+
 /// The first value of a fetched `f32` tensor (a scalar such as the accuracy).
 fn scalar(args: &mut SessionRunArgs<'_>, token: FetchToken, what: &str) -> Result<f32> {
-    let tensor: Tensor<f32> = args
-        .fetch(token)
-        .map_err(tf_err(format!("cannot fetch {what}")))?;
-    tensor
+    fetch(args, token, what)?
         .first()
         .copied()
         .with_context(|| format!("{what} came back empty"))
