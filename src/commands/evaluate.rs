@@ -12,7 +12,7 @@ use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
-use crate::options::{EvaluateOptions, SplitName};
+use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
@@ -23,11 +23,7 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
     let data = load_data(&args.data)?;
-    let (split, split_name) = match args.split {
-        SplitName::Test => (&data.test, "test"),
-        SplitName::Train => (&data.train, "train"),
-        SplitName::Validation => (&data.validation, "validation"),
-    };
+    let (split_name, split) = super::data::split(&data, args.split);
     ensure!(
         !split.is_empty(),
         "the {split_name} split is empty: pass --validation-size N with N > 0"

@@ -20,8 +20,12 @@
 
 /// Declares a struct of graph ops and its `resolve`, which looks each one up once by the name
 /// the manifest gives it (`field = path.in.manifest`); a missing op is reported with the model
-/// folder and the advice to re-export. `$kind` qualifies "op" in that message.
+/// folder and the advice to re-export. `$kind` qualifies "op" in that message. The short
+/// form `Name, kind, group { field, ... }` takes each field's name from `manifest.group`.
 macro_rules! graph_ops {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $group:ident { $($field:ident),* $(,)? }) => {
+        graph_ops! { $(#[$meta])* $name, $kind { $($field = $group.$field,)* } }
+    };
     ($(#[$meta:meta])* $name:ident, $kind:literal { $($field:ident = $($path:ident).+,)* }) => {
         $(#[$meta])*
         pub(super) struct $name {

@@ -20,15 +20,8 @@ use crate::train::{Observer, RunResult, StepLog};
 
 graph_ops! {
     /// The summary ops of one graph, resolved once.
-    SummaryOps, "TensorBoard " {
-        logdir = summaries.logdir,
-        step = summaries.step,
-        accuracy = summaries.accuracy,
-        loss = summaries.loss,
-        init = summaries.init,
-        write_train = summaries.write_train,
-        write_test = summaries.write_test,
-        flush = summaries.flush,
+    SummaryOps, "TensorBoard ", summaries {
+        logdir, step, accuracy, loss, init, write_train, write_test, flush
     }
 }
 
