@@ -65,7 +65,7 @@ pub struct Model {
     /// With a remote server: the saver ops that keep the variables' files on this machine.
     remote_saver: Option<RemoteSaver>,
     pub(super) ops: Ops,
-    pub(super) drop_on: Tensor<bool>,
+    drop_on: Tensor<bool>,
     drop_off: Tensor<bool>,
     /// `None` for a model loaded for inference.
     train: Option<TrainFeeds>,
@@ -203,7 +203,7 @@ impl Model {
     }
 
     /// The training feeds, or an error for a model loaded for inference.
-    pub(super) fn train_feeds(&self) -> Result<&TrainFeeds> {
+    fn train_feeds(&self) -> Result<&TrainFeeds> {
         match &self.train {
             Some(feeds) => Ok(feeds),
             None => bail!(
@@ -212,6 +212,22 @@ impl Model {
                 self.dir.display()
             ),
         }
+    }
+
+    /// The four feeds of a training step: the current batch, `dropout`, the learning rate.
+    pub(super) fn training_feeds(&self, dropout: bool) -> Result<SessionRunArgs<'_>> {
+        let feeds = self.train_feeds()?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &feeds.images);
+        args.add_feed(&self.ops.labels, 0, &feeds.labels);
+        let drop = if dropout {
+            &self.drop_on
+        } else {
+            &self.drop_off
+        };
+        args.add_feed(&self.ops.should_drop, 0, drop);
+        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
+        Ok(args)
     }
 
     /// Runs `args` in the model's session; `what` names the run in the error.
@@ -291,17 +307,7 @@ impl Engine for Model {
     }
 
     fn train_batch(&mut self, dropout: bool) -> Result<()> {
-        let feeds = self.train_feeds()?;
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &feeds.images);
-        args.add_feed(&self.ops.labels, 0, &feeds.labels);
-        let drop = if dropout {
-            &self.drop_on
-        } else {
-            &self.drop_off
-        };
-        args.add_feed(&self.ops.should_drop, 0, drop);
-        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
+        let mut args = self.training_feeds(dropout)?;
         args.add_target(&self.ops.train_step);
         self.run(&mut args, "train_step")
     }
