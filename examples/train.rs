@@ -45,13 +45,7 @@ fn main() -> Result<()> {
     }
     let manifest = Manifest::load(&resolve_models_dir(None))?;
     let data = read_data_sets_with(&config.data_dir, config.validation_size)?;
-    let mut model = Model::load(
-        &manifest.model_dir(&config.model),
-        &manifest,
-        &SessionConfig::default(),
-        config.batch_size,
-        config.learning_rate,
-    )?;
+    let mut model = Model::for_run(&manifest, &SessionConfig::default(), &config)?;
     train(&mut model, &data, &config, &mut Article)?;
     Ok(())
 }

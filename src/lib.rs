@@ -7,10 +7,10 @@
 //!
 //! # Library use
 //!
-//! The few items a Rust program needs are re-exported here: read the [`Manifest`], load a
-//! [`Model`] from it, read MNIST with [`read_data_sets`], describe the run with a
-//! [`RunConfig`] (the article's settings by default) and call [`train()`] with an [`Observer`]
-//! that sees each logged step and the result. `examples/train.rs` trains `conv2` this way:
+//! The few items a Rust program needs are re-exported here: read the [`Manifest`], describe the
+//! run with a [`RunConfig`] (the article's settings by default), load its [`Model`] with
+//! [`Model::for_run`], read MNIST with [`read_data_sets`] and call [`train()`] with an
+//! [`Observer`] that sees each logged step and the result. `examples/train.rs` trains `conv2` this way:
 //!
 //! ```no_run
 //! use std::path::Path;
@@ -22,13 +22,7 @@
 //! let config = RunConfig { model: "conv2".into(), steps: 100, ..RunConfig::default() };
 //! let manifest = Manifest::load(Path::new("models"))?;
 //! let data = read_data_sets(&config.data_dir)?;
-//! let mut model = Model::load(
-//!     &manifest.model_dir(&config.model),
-//!     &manifest,
-//!     &SessionConfig::default(),
-//!     config.batch_size,
-//!     config.learning_rate,
-//! )?;
+//! let mut model = Model::for_run(&manifest, &SessionConfig::default(), &config)?;
 //! let result = train(&mut model, &data, &config, &mut Quiet)?;
 //! println!("test accuracy {}", result.test.accuracy);
 //! # Ok::<(), anyhow::Error>(())

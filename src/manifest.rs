@@ -111,9 +111,7 @@ pub struct ModelEntry {
 /// The whole manifest.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Manifest {
-    pub tensorflow_version: String,
     pub tags: Vec<String>,
-    pub default_seed: i64,
     pub inputs: Inputs,
     pub ops: Ops,
     pub models: Vec<ModelEntry>,

@@ -50,7 +50,8 @@ fn info(args: &DataInfoOptions) -> Result<()> {
     Ok(())
 }
 
-fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
+/// The split `name` of `data`, with its name as messages print it.
+pub(super) fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
     match name {
         SplitName::Train => ("train", &data.train),
         SplitName::Validation => ("validation", &data.validation),

@@ -3,6 +3,7 @@
 //! per-image predictions.
 
 use std::fmt::Write as _;
+use std::path::Path;
 
 use anyhow::{ensure, Context, Result};
 
@@ -11,37 +12,23 @@ use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
-use crate::options::{EvaluateOptions, SplitName};
+use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
 use crate::tf::model::{Model, SessionConfig};
+use crate::tf::remote::Remote;
 
 pub fn run(args: &EvaluateOptions) -> Result<()> {
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
     let data = load_data(&args.data)?;
-    let (split, split_name) = match args.split {
-        SplitName::Test => (&data.test, "test"),
-        SplitName::Train => (&data.train, "train"),
-        SplitName::Validation => (&data.validation, "validation"),
-    };
+    let (split_name, split) = super::data::split(&data, args.split);
     ensure!(
         !split.is_empty(),
         "the {split_name} split is empty: pass --validation-size N with N > 0"
     );
-    let session = SessionConfig {
-        remote: args.remote.clone(),
-        ..SessionConfig::default()
-    };
-    let mut model =
-        Model::load_for_inference(&args.model_dir, &manifest, &session).with_context(|| {
-            format!(
-                "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
-                 train --save` with this project's models",
-                args.model_dir.display()
-            )
-        })?;
+    let mut model = load_trained(&args.model_dir, &manifest, args.remote.clone())?;
     let mut confusion = Confusion::default();
     let mut csv = String::from("index,label,predicted,probability\n");
     let chunk = args.eval_batch_size;
@@ -87,4 +74,24 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
         eprintln!("Wrote {} predictions to {}", split.len(), path.display());
     }
     Ok(())
+}
+
+/// The model `tflayers train --save` wrote into `model_dir`, loaded for inference (`evaluate`
+/// and `predict`), in this process or on `remote`.
+pub(super) fn load_trained(
+    model_dir: &Path,
+    manifest: &Manifest,
+    remote: Option<Remote>,
+) -> Result<Model> {
+    let session = SessionConfig {
+        remote,
+        ..SessionConfig::default()
+    };
+    Model::load_for_inference(model_dir, manifest, &session).with_context(|| {
+        format!(
+            "--model-dir {}: cannot load the model; pass a folder written by `tflayers train \
+             --save` with this project's models",
+            model_dir.display()
+        )
+    })
 }

@@ -13,7 +13,6 @@ use crate::options::PredictOptions;
 use crate::output::confusion::argmax;
 use crate::persist::trained;
 use crate::preprocess::{self, Prepared};
-use crate::tf::model::{Model, SessionConfig};
 
 /// One class and its probability.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -68,18 +67,7 @@ pub fn run(args: &PredictOptions) -> Result<()> {
     if let Some(dir) = &args.save_inputs {
         save_inputs(dir, &args.images, &prepared)?;
     }
-    let session = SessionConfig {
-        remote: args.remote.clone(),
-        ..SessionConfig::default()
-    };
-    let mut model =
-        Model::load_for_inference(&args.model_dir, &manifest, &session).with_context(|| {
-            format!(
-                "--model-dir {}: cannot load the model; pass a folder written by `tflayers \
-                 train --save` with this project's models",
-                args.model_dir.display()
-            )
-        })?;
+    let mut model = super::evaluate::load_trained(&args.model_dir, &manifest, args.remote.clone())?;
     let pixels: Vec<f32> = prepared.iter().flat_map(Prepared::pixels).collect();
     let scores = model.predict(&pixels)?;
     let predictions: Vec<Prediction> = args

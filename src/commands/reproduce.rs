@@ -1,13 +1,10 @@
 //! `tflayers reproduce`: the article's five models in its order, then a summary table.
 
-use std::io;
-
 use anyhow::{bail, Context, Result};
 
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load_data};
-use crate::options::{LoopOptions, ReproduceOptions};
-use crate::output::article::ArticlePrinter;
+use crate::options::ReproduceOptions;
 use crate::output::report_dir::{write_report, ReportRow};
 use crate::output::summary::{summary_table, SummaryRow};
 use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
@@ -27,17 +24,8 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
             entry.name, entry.section, entry.description
         );
         let config = common.run.for_model(&entry.name);
-        let mut model = Model::load(
-            &manifest.model_dir(&entry.name),
-            &manifest,
-            &common.session_config(),
-            config.batch_size,
-            config.learning_rate,
-        )?;
-        let common = LoopOptions {
-            run: config.clone(),
-            ..common.clone()
-        };
+        let session = common.session_config();
+        let mut model = Model::for_run(&manifest, &session, &config)?;
         let requested = Requested {
             metrics: args
                 .report
@@ -47,22 +35,15 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
             tensorboard: args.outputs.tensorboard.clone(),
             quiet: args.outputs.quiet,
         };
-        let mut outputs = RunOutputs::start(&model, &manifest, &common, &requested)?;
-        let mut printer = ArticlePrinter::new(io::stdout().lock());
+        let mut outputs = RunOutputs::start(&model, &manifest, &session, &config, &requested)?;
         let outcome = outputs
-            .train(
-                &mut model,
-                &data,
-                &config,
-                RunControl::default(),
-                &mut printer,
-            )
+            .train(&mut model, &data, RunControl::default())
             .with_context(|| format!("training {} failed", entry.name))?;
         // Without a stop flag the loop always runs to the end.
         let Outcome::Finished(result) = outcome else {
             bail!("training {} stopped before its last step", entry.name)
         };
-        validations.push(outputs.finish(&mut model, &data, &config, &result)?);
+        validations.push(outputs.finish(&mut model, &data, &result)?);
         results.push(result);
     }
     let rows: Vec<SummaryRow<'_>> = manifest

@@ -7,6 +7,7 @@
 //! without `--metrics` costs exactly what it did.
 
 use std::collections::HashSet;
+use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -18,9 +19,9 @@ use crate::metrics::{
     final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
 };
 use crate::mnist::dataset::DataSets;
-use crate::options::LoopOptions;
+use crate::output::article::ArticlePrinter;
 use crate::output::progress::{self, Progress};
-use crate::tf::model::{tensorflow_version, Model};
+use crate::tf::model::{tensorflow_version, Model, SessionConfig};
 use crate::tf::summaries::TensorBoard;
 use crate::train::{
     evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult,
@@ -74,6 +75,7 @@ pub fn header(run: &RunConfig) -> Header {
 
 /// The outputs of one model's run, opened before the loop and finished after it.
 pub struct RunOutputs {
+    run: RunConfig,
     progress: Option<Progress>,
     metrics: Vec<MetricsWriter>,
     tensorboard: Option<TensorBoard>,
@@ -82,22 +84,22 @@ pub struct RunOutputs {
 }
 
 impl RunOutputs {
-    /// Opens what `requested` names for `model`'s run of `common.run`.
+    /// Opens what `requested` names for `model`'s run of `run` (its TensorBoard session with
+    /// `session`'s settings).
     pub fn start(
         model: &Model,
         manifest: &Manifest,
-        common: &LoopOptions,
+        session: &SessionConfig,
+        run: &RunConfig,
         requested: &Requested,
     ) -> Result<Self> {
-        let run = &common.run;
-        let name = run.model.as_str();
         requested.check()?;
         let tensorboard = match &requested.tensorboard {
             Some(root) => Some(TensorBoard::open(
                 model,
                 manifest,
-                &common.session_config(),
-                &root.join(name),
+                session,
+                &root.join(&run.model),
             )?),
             None => None,
         };
@@ -110,11 +112,12 @@ impl RunOutputs {
             .map(|path| MetricsWriter::create(path, &header))
             .collect::<Result<Vec<_>>>()?;
         let progress = if progress::wanted(requested.quiet) {
-            Some(Progress::new(name, run.steps, run.batch_size as u64)?)
+            Some(Progress::new(&run.model, run.steps, run.batch_size as u64)?)
         } else {
             None
         };
         Ok(Self {
+            run: run.clone(),
             progress,
             metrics,
             tensorboard,
@@ -123,24 +126,23 @@ impl RunOutputs {
         })
     }
 
-    /// Runs the article's loop with `printer` (the article's lines) and these outputs.
+    /// Runs the article's loop with its printer on stdout and these outputs.
     pub fn train(
         &mut self,
         model: &mut Model,
         data: &DataSets,
-        config: &RunConfig,
         control: RunControl<'_>,
-        printer: &mut dyn Observer,
     ) -> Result<Outcome> {
+        let mut printer = ArticlePrinter::new(io::stdout().lock());
         let mut observers: Vec<&mut dyn Observer> = Vec::new();
         let mut lifted;
         match &mut self.progress {
             Some(progress) => {
-                lifted = progress.around(printer);
+                lifted = progress.around(&mut printer);
                 observers.push(progress);
                 observers.push(&mut lifted);
             }
-            None => observers.push(printer),
+            None => observers.push(&mut printer),
         }
         for writer in &mut self.metrics {
             observers.push(writer);
@@ -148,7 +150,7 @@ impl RunOutputs {
         if let Some(board) = &mut self.tensorboard {
             observers.push(board);
         }
-        train_from(model, data, config, control, &mut Fanout::new(observers))
+        train_from(model, data, &self.run, control, &mut Fanout::new(observers))
     }
 
     /// Completes the metrics files (evaluating the validation split for them) and closes the
@@ -157,14 +159,13 @@ impl RunOutputs {
         self,
         model: &mut Model,
         data: &DataSets,
-        config: &RunConfig,
         result: &RunResult,
     ) -> Result<Option<Evaluation>> {
         let validation = if self.metrics.is_empty() || data.validation.is_empty() {
             None
         } else {
             Some(
-                evaluate(model, &data.validation, config.eval_batch_size)
+                evaluate(model, &data.validation, self.run.eval_batch_size)
                     .context("evaluating the validation split for --metrics failed")?,
             )
         };

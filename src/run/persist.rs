@@ -2,6 +2,7 @@
 //! Ctrl-C: every check that can fail runs before training starts, and a stopped run turns
 //! into an [`Interrupted`] error carrying the resume command.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -16,9 +17,6 @@ use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
 use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
 
-/// The command line that resumes a run from the checkpoints in a folder.
-pub type ResumeCommand = Box<dyn Fn(&Path) -> String>;
-
 /// The settings a checkpoint records and a resumed run must share.
 pub fn run_settings(config: &RunConfig) -> RunSettings {
     RunSettings {
@@ -31,30 +29,19 @@ pub fn run_settings(config: &RunConfig) -> RunSettings {
 
 /// The checkpoint, resume and save state of one `train` run.
 pub struct Persistence {
-    model: String,
-    steps: u64,
+    options: TrainOptions,
     settings: RunSettings,
-    checkpoint_dir: Option<PathBuf>,
-    checkpoint_every: Option<u64>,
     resume: Option<Checkpoint>,
     writer: Option<CheckpointWriter>,
-    save: Option<PathBuf>,
     exported: PathBuf,
-    resume_command: ResumeCommand,
 }
 
 impl Persistence {
     /// Checks the flags against the disk before any data is read: the `--save` target, the
-    /// checkpoint to resume and its compatibility with the other flags. `resume_command`
-    /// says how to continue a stopped run.
-    pub fn prepare(
-        options: &TrainOptions,
-        manifest: &Manifest,
-        resume_command: ResumeCommand,
-    ) -> Result<Self> {
+    /// checkpoint to resume and its compatibility with the other flags.
+    pub fn prepare(options: &TrainOptions, manifest: &Manifest) -> Result<Self> {
         let run = &options.common.run;
         let persist = &options.persist;
-        let model = run.model.clone();
         let settings = run_settings(run);
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
@@ -62,41 +49,41 @@ impl Persistence {
         let resume = match &persist.resume {
             Some(dir) => {
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
-                checkpoint.check_compatible(&model, &settings, run.steps)?;
+                checkpoint.check_compatible(&run.model, &settings, run.steps)?;
                 Some(checkpoint)
             }
             None => None,
         };
         Ok(Self {
-            exported: manifest.model_dir(&model),
-            model,
-            steps: run.steps,
+            exported: manifest.model_dir(&run.model),
+            options: options.clone(),
             settings,
-            checkpoint_dir: persist.checkpoint_dir.clone(),
-            checkpoint_every: persist.checkpoint_every,
             resume,
             writer: None,
-            save: persist.save.clone(),
-            resume_command,
         })
+    }
+
+    fn model(&self) -> &str {
+        &self.options.common.run.model
+    }
+
+    fn steps(&self) -> u64 {
+        self.options.common.run.steps
     }
 
     /// Checks the data against the checkpoint and sets up the checkpoint writer.
     pub fn check_data(&mut self, data: &DataSets) -> Result<()> {
         let tf = tensorflow_version();
-        self.writer = match (&self.resume, &self.checkpoint_dir) {
+        let every = self.options.persist.checkpoint_every;
+        self.writer = match (&self.resume, &self.options.persist.checkpoint_dir) {
             (Some(checkpoint), _) => {
                 checkpoint.check_data(&data.train)?;
-                Some(CheckpointWriter::resuming(
-                    checkpoint,
-                    self.checkpoint_every,
-                    &tf,
-                )?)
+                Some(CheckpointWriter::resuming(checkpoint, every, &tf)?)
             }
             (None, Some(dir)) => Some(CheckpointWriter::create(
                 dir,
-                self.checkpoint_every,
-                &self.model,
+                every,
+                self.model(),
                 self.settings.clone(),
                 DataFingerprint::of(&data.train),
                 &tf,
@@ -115,15 +102,15 @@ impl Persistence {
                     format!(
                         "cannot resume from {}: its variables do not load into model {:?}",
                         checkpoint.dir.display(),
-                        self.model
+                        self.model()
                     )
                 })?;
             eprintln!(
                 "Resuming {} from {} at step {} of {}",
-                self.model,
+                self.model(),
                 checkpoint.dir.display(),
                 checkpoint.state.step,
-                self.steps
+                self.steps()
             );
         }
         Ok(())
@@ -155,9 +142,9 @@ impl Persistence {
     pub fn finish(&self, outcome: Outcome, engine: &mut dyn Engine) -> Result<RunResult> {
         match outcome {
             Outcome::Finished(result) => {
-                if let Some(dir) = &self.save {
+                if let Some(dir) = &self.options.persist.save {
                     let info = ModelInfo::new(
-                        &self.model,
+                        self.model(),
                         result.steps,
                         result.test.accuracy,
                         self.settings.clone(),
@@ -178,8 +165,8 @@ impl Persistence {
     }
 
     fn interrupted(&self, step: u64) -> Interrupted {
-        let mut message = format!("Interrupted after step {step} of {}.", self.steps);
-        if self.save.is_some() {
+        let mut message = format!("Interrupted after step {step} of {}.", self.steps());
+        if self.options.persist.save.is_some() {
             message.push_str(" The model was not saved (--save needs a completed run).");
         }
         match &self.writer {
@@ -188,7 +175,7 @@ impl Persistence {
                 message.push_str(&format!(
                     "\nCheckpoint: {}\nResume with:\n  {}",
                     last.display(),
-                    (self.resume_command)(writer.root())
+                    resume_command(&self.options, writer.root())
                 ));
             }
             None => message.push_str(
@@ -197,6 +184,70 @@ impl Persistence {
         }
         Interrupted { message }
     }
+}
+
+/// The command line that continues this run from the checkpoints in `dir`: the same
+/// settings and outputs with `--resume dir`, quoted for a POSIX shell. Download settings are
+/// left out: the data is on disk by then.
+pub fn resume_command(options: &TrainOptions, dir: &Path) -> String {
+    let common = &options.common;
+    let run = &common.run;
+    let program = std::env::args()
+        .next()
+        .unwrap_or_else(|| "tflayers".to_string());
+    let mut argv: Vec<OsString> = vec![
+        program.into(),
+        "train".into(),
+        "--model".into(),
+        run.model.clone().into(),
+        "--steps".into(),
+        run.steps.to_string().into(),
+    ];
+    argv.extend(run.child_flags(run.seed, &common.models_dir));
+    let mut flag = |name: &str, value: Option<OsString>| {
+        argv.push(name.into());
+        argv.extend(value);
+    };
+    if common.data.dataset != Default::default() {
+        flag("--dataset", Some(common.data.dataset.id().into()));
+    }
+    if common.data.offline {
+        flag("--offline", None);
+    }
+    if common.log_device_placement {
+        flag("--log-device-placement", None);
+    }
+    if let Some(remote) = &common.remote {
+        flag("--target", Some(remote.target.to_string().into()));
+        let connect = remote.connect_timeout.as_secs().to_string();
+        flag("--connect-timeout-secs", Some(connect.into()));
+        let operation = remote.operation_timeout.as_secs().to_string();
+        flag("--operation-timeout-secs", Some(operation.into()));
+    }
+    if let Some(every) = options.persist.checkpoint_every {
+        flag("--checkpoint-every", Some(every.to_string().into()));
+    }
+    if let Some(save) = &options.persist.save {
+        flag("--save", Some(save.into()));
+        if options.persist.overwrite {
+            flag("--overwrite", None);
+        }
+    }
+    for path in &options.metrics {
+        flag("--metrics", Some(path.into()));
+    }
+    if let Some(root) = &options.outputs.tensorboard {
+        flag("--tensorboard", Some(root.into()));
+    }
+    if options.outputs.quiet {
+        flag("--quiet", None);
+    }
+    flag("--resume", Some(dir.into()));
+    let words: Vec<String> = argv
+        .iter()
+        .map(|word| word.to_string_lossy().into_owned())
+        .collect();
+    shlex::try_join(words.iter().map(String::as_str)).unwrap_or_else(|_| words.join(" "))
 }
 
 #[cfg(test)]

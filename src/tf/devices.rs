@@ -11,7 +11,7 @@ use tensorflow::{Graph, Session};
 use super::model::tensorflow_version;
 use super::proto;
 use super::remote;
-use super::session::{self, failure_kind, tf_err, SessionConfig};
+use super::session::{self, diagnose, tf_err, SessionConfig};
 
 /// What the loaded libtensorflow was built for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,14 +69,9 @@ pub fn list_devices(config: &SessionConfig) -> Result<Vec<DeviceInfo>> {
         "cannot create a TensorFlow session {where_}"
     )))?;
     let devices = session.device_list().map_err(|status| {
-        let hint = config
-            .remote
-            .as_ref()
-            .map(|remote| {
-                let failure = failure_kind(status.code());
-                format!("; {}", remote::diagnose_failure(remote, failure))
-            })
-            .unwrap_or_default();
+        let hint = config.remote.as_ref().map_or(String::new(), |remote| {
+            format!("; {}", diagnose(remote, &status))
+        });
         anyhow!("cannot list the devices {where_}: {status}{hint}")
     })?;
     Ok(devices

@@ -1,74 +1,52 @@
-//! Process-wide TensorFlow settings, made at the start of `main` before TensorFlow runs
-//! ([`init`] makes them all): environment variables TensorFlow and glibc read, glibc's malloc
-//! parameters, and Abseil's log level, looked up in the loaded libtensorflow by symbol.
+//! Process-wide TensorFlow settings, made by [`init`] at the start of `main`, while it is the
+//! only thread and before TensorFlow runs: environment variables TensorFlow and glibc read
+//! (inherited by the Python side of `compare` and `bench`, so both sides run alike), glibc's
+//! malloc parameters, and Abseil's log level. A variable the user set is left alone.
 //!
 //! **The allocator.** With oneDNN (on by default on x86-64), TensorFlow allocates tensors of
-//! 4 KiB and more from a BFC pool that keeps every page it ever touched: a process's memory
-//! only grows, and evaluating the 10,000 test images of one model after another leaves the
-//! union of their buffers resident. `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` sends them to the C
-//! allocator instead, which returns large blocks when they are freed; the computation and
-//! its results are the same. [`prefer_system_allocator`] sets it unless the user set it.
+//! 4 KiB and more from a BFC pool that keeps every page it ever touched, so evaluating the
+//! 10,000 test images of one model after another leaves the union of their buffers resident.
+//! `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` sends them to the C allocator, which returns large blocks
+//! when they are freed; the results are the same (`0` keeps TensorFlow's pool).
 //!
-//! **Thread pools.** TensorFlow creates its pool of intra-op threads once per process, sized by
-//! the first session; later sessions share it whatever their own setting. `reproduce` runs
-//! `dense` (one intra-op thread, the fastest for that tiny graph) before the conv models, which
-//! would then run on one core. `TF_OVERRIDE_GLOBAL_THREADPOOL=1` gives each session the pool
-//! its config asks for; [`per_session_thread_pools`] sets it unless the user set it. (The
-//! inter-op pool is shared the same way, so every model has the same inter-op default.)
+//! **Thread pools.** TensorFlow sizes its intra-op pool once per process, by the first session:
+//! `reproduce` runs `dense` (one intra-op thread, the fastest for that tiny graph) first, and
+//! the conv models would then run on one core. `TF_OVERRIDE_GLOBAL_THREADPOOL=1` gives each
+//! session the pool its config asks for. (The inter-op pool is shared the same way, so every
+//! model has the same inter-op default.)
 //!
-//! **Malloc.** With the system allocator, glibc's malloc serves the conv models' 10 MB
-//! activations from per-thread arenas of 64 MiB heaps. When a step frees them, an arena whose
-//! extra heap ran empty unmaps it, and the next step maps and faults it in again: measured
-//! here, about one heap of 64 MiB a step in some runs of `conv1` and none in others (which one
-//! depends on thread timing and on what the process ran before), 31 ms a step against 21 ms.
-//! glibc keeps such a heap when `M_TOP_PAD` is at least a heap's size; that setting also fixes
-//! the mmap threshold at its 128 KiB start, so [`tune_malloc`] raises it to glibc's own
-//! dynamic ceiling (32 MiB) and limits the arenas to one per CPU, which bounds what the kept
-//! heaps hold. Buffers above 32 MiB (the test-set evaluation's) are still mapped and returned
-//! to the system when freed, so the peak memory stays that of the system allocator.
+//! **Malloc.** With the system allocator, glibc serves the conv models' 10 MB activations from
+//! per-thread arenas of 64 MiB heaps. When a step frees them, an arena whose extra heap ran
+//! empty unmaps it and the next step faults it in again: measured here, about one heap a step
+//! in some runs of `conv1` and none in others (depending on thread timing), 31 ms a step
+//! against 21 ms. glibc keeps such a heap when `M_TOP_PAD` is at least a heap's size; that also
+//! pins the mmap threshold at 128 KiB, so [`tune_malloc`] raises it to glibc's own dynamic
+//! ceiling (32 MiB) and allows one arena per CPU, which bounds what the kept heaps hold.
+//! Buffers above 32 MiB (the test-set evaluation's) are still mapped and returned when freed,
+//! so the peak memory stays that of the system allocator.
 //!
-//! **The log level.** libtensorflow logs through Abseil, and its first log line is written by
-//! a static initializer while the library is being loaded, before `main`; the log level it
-//! reads from `TF_CPP_MIN_LOG_LEVEL` at that moment stays fixed, so setting the variable in
-//! `main` is too late. Abseil's own `absl::SetMinLogLevel` still changes the level afterwards,
-//! and the library exports it. It is a C++ function in a versioned namespace (`lts_<date>` of the
-//! Abseil release TensorFlow was built with), so it is looked up at run time by its mangled
-//! name: a TensorFlow built with another Abseil simply does not have it, and
-//! [`quiet_logging`] falls back to starting the program again with the variable set.
+//! **The log level.** libtensorflow logs through Abseil and reads `TF_CPP_MIN_LOG_LEVEL` once,
+//! in a static initializer that runs while the library loads, before `main`: setting the
+//! variable in `main` is too late. The library exports `absl::SetMinLogLevel`, a C++ function
+//! in a versioned namespace (`lts_<date>` of TensorFlow's Abseil), so it is looked up at run time
+//! by its mangled name; a TensorFlow built with another Abseil lacks it, and [`quiet_logging`]
+//! falls back to starting the program again with the variable set.
 
-/// Makes every setting of this module, in the order they need: the variables and malloc
-/// settings first, while this is the only thread, then the log level. Called first thing in
-/// `main`.
+/// Makes every setting of this module; called first thing in `main`.
 pub fn init() {
-    prefer_system_allocator();
-    per_session_thread_pools();
+    for name in [SYSTEM_ALLOCATOR, OWN_THREAD_POOLS] {
+        if std::env::var_os(name).is_none() {
+            std::env::set_var(name, "1");
+        }
+    }
     tune_malloc();
     quiet_logging();
 }
 
 /// The variable TensorFlow's oneDNN allocator reads when it first allocates.
 const SYSTEM_ALLOCATOR: &str = "TF_ONEDNN_USE_SYSTEM_ALLOCATOR";
-
-/// Sets `TF_ONEDNN_USE_SYSTEM_ALLOCATOR=1` unless it is set (`0` keeps TensorFlow's pool).
-/// Child processes (the Python side of `compare` and `bench`) inherit it, so both sides run
-/// with the same allocator. Called first thing in `main`, while this is the only thread.
-pub fn prefer_system_allocator() {
-    if std::env::var_os(SYSTEM_ALLOCATOR).is_none() {
-        std::env::set_var(SYSTEM_ALLOCATOR, "1");
-    }
-}
-
 /// The variable that gives each session its own intra-op thread pool.
 const OWN_THREAD_POOLS: &str = "TF_OVERRIDE_GLOBAL_THREADPOOL";
-
-/// Sets `TF_OVERRIDE_GLOBAL_THREADPOOL=1` unless it is set, so that each model's session gets
-/// the intra-op thread count it asks for even after another model's session in the same
-/// process. Inherited by child processes like the allocator setting.
-pub fn per_session_thread_pools() {
-    if std::env::var_os(OWN_THREAD_POOLS).is_none() {
-        std::env::set_var(OWN_THREAD_POOLS, "1");
-    }
-}
 
 /// glibc's environment variables for the settings below (read when a process starts).
 const MALLOC_VARIABLES: [&str; 3] = [
@@ -81,9 +59,8 @@ const MMAP_THRESHOLD: usize = 32 << 20;
 /// Free memory a heap keeps instead of giving it back: one heap (64 MiB on 64-bit glibc).
 const TOP_PAD: usize = 64 << 20;
 
-/// The malloc settings to make, in the order of [`MALLOC_VARIABLES`]: one arena per CPU, the
-/// mmap threshold and the top pad; `None` when the user chose any malloc setting, as one of
-/// those variables or in `GLIBC_TUNABLES`.
+/// The malloc settings to make, in the order of [`MALLOC_VARIABLES`]; `None` when the user
+/// chose any malloc setting, as one of those variables or in `GLIBC_TUNABLES`.
 fn malloc_settings(
     env: impl Fn(&str) -> Option<std::ffi::OsString>,
     cpus: usize,
@@ -93,10 +70,8 @@ fn malloc_settings(
     (!chosen).then_some([cpus.max(1), MMAP_THRESHOLD, TOP_PAD])
 }
 
-/// Makes the malloc settings of the module's notes in this process (`mallopt`) and, through
-/// glibc's variables, in child processes, so that the Python side of `compare` and `bench`
-/// allocates the same way. Does nothing when the user chose a malloc setting. Called first
-/// thing in `main`, while this is the only thread.
+/// Makes the malloc settings in this process (`mallopt`) and, through glibc's variables, in
+/// child processes.
 pub fn tune_malloc() {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
     let Some(values) = malloc_settings(|name| std::env::var_os(name), cpus) else {
@@ -144,18 +119,13 @@ pub fn set_min_log_level(level: i32) -> bool {
 /// The variable libtensorflow reads for its log level, once, while it is being loaded.
 const LOG_LEVEL: &str = "TF_CPP_MIN_LOG_LEVEL";
 
-/// Hides TensorFlow's C++ INFO logs (SavedModel loading, CPU features), which go to stderr,
-/// unless the user set `TF_CPP_MIN_LOG_LEVEL`: raises Abseil's level to warnings in place
-/// ([`set_min_log_level`]), or, with a TensorFlow whose Abseil does not export the setter,
-/// re-executes the program once with the variable set to 1 (warnings and errors still show).
-/// The two notices Abseil prints before its own start-up cannot be hidden.
+/// Hides TensorFlow's C++ INFO logs (SavedModel loading, CPU features) unless the user set
+/// `TF_CPP_MIN_LOG_LEVEL`: in place through [`set_min_log_level`], else by executing the
+/// program again with the variable at 1 (about 0.2 s more). The two notices Abseil prints
+/// before its own start-up cannot be hidden.
 pub fn quiet_logging() {
     use std::os::unix::process::CommandExt;
-    if std::env::var_os(LOG_LEVEL).is_some() {
-        return;
-    }
-    // Starting again would load libtensorflow a second time (about 0.2 s).
-    if set_min_log_level(WARNING) {
+    if std::env::var_os(LOG_LEVEL).is_some() || set_min_log_level(WARNING) {
         return;
     }
     if let Ok(exe) = std::env::current_exe() {

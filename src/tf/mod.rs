@@ -18,6 +18,44 @@
 //! * [`env`](mod@env): process-wide settings made at the start of `main` (allocator, thread
 //!   pools, malloc, Abseil's log level).
 
+/// Declares a struct of graph ops and its `resolve`, which looks each one up once by the name
+/// the manifest gives it (`field = path.in.manifest`); a missing op is reported with the model
+/// folder and the advice to re-export. `$kind` qualifies "op" in that message. The short
+/// form `Name, kind, group { field, ... }` takes each field's name from `manifest.group`.
+macro_rules! graph_ops {
+    ($(#[$meta:meta])* $name:ident, $kind:literal, $group:ident { $($field:ident),* $(,)? }) => {
+        graph_ops! { $(#[$meta])* $name, $kind { $($field = $group.$field,)* } }
+    };
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($field:ident = $($path:ident).+,)* }) => {
+        $(#[$meta])*
+        pub(super) struct $name {
+            $(pub(super) $field: tensorflow::Operation,)*
+        }
+
+        impl $name {
+            fn resolve(
+                graph: &tensorflow::Graph,
+                manifest: &crate::manifest::Manifest,
+                dir: &std::path::Path,
+            ) -> anyhow::Result<Self> {
+                let op = |name: &str| {
+                    graph.operation_by_name_required(name).map_err(|_| {
+                        anyhow::anyhow!(
+                            "{} has no {}op {name:?}, which models/manifest.json names; \
+                             re-export the models with `make models`",
+                            dir.display(),
+                            $kind
+                        )
+                    })
+                };
+                Ok(Self {
+                    $($field: op(&manifest.$($path).+)?,)*
+                })
+            }
+        }
+    };
+}
+
 pub mod devices;
 pub mod env;
 pub mod model;

@@ -13,14 +13,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
-use tensorflow::{FetchToken, Graph, Operation, SavedModelBundle, Session, SessionRunArgs, Tensor};
+use tensorflow::{FetchToken, Graph, SavedModelBundle, Session, SessionRunArgs, Tensor};
 
 use super::remote::Remote;
 use super::remote_saver::{self, RemoteSaver};
 use super::session::{self, prefix_tensor, remote_error, tf_err};
 use crate::manifest::{Manifest, ThreadCounts, SAVED_MODEL_FILE};
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
-use crate::train::{BatchMetrics, Engine, Evaluation};
+use crate::train::{BatchMetrics, Engine, Evaluation, RunConfig};
 
 /// The settings [`Model::load`] and [`Model::load_for_inference`] take; defined with the rest
 /// of the session's setup.
@@ -31,47 +31,21 @@ pub fn tensorflow_version() -> String {
     tensorflow::version().unwrap_or_else(|_| "unknown".to_string())
 }
 
-/// The manifest's ops, resolved once after loading.
-pub(super) struct Ops {
-    pub(super) images: Operation,
-    pub(super) labels: Operation,
-    pub(super) should_drop: Operation,
-    pub(super) learning_rate: Operation,
-    pub(super) train_step: Operation,
-    pub(super) accuracy: Operation,
-    pub(super) loss: Operation,
-    pub(super) logits: Operation,
-    pub(super) probabilities: Operation,
-    pub(super) saver_filename: Operation,
-    pub(super) saver_save: Operation,
-    pub(super) saver_restore: Operation,
-}
-
-impl Ops {
-    fn resolve(graph: &Graph, manifest: &Manifest, dir: &Path) -> Result<Self> {
-        let op = |name: &str| -> Result<Operation> {
-            graph.operation_by_name_required(name).map_err(|_| {
-                anyhow!(
-                    "{} has no op {name:?}, which models/manifest.json names; \
-                     re-export the models with `make models`",
-                    dir.display()
-                )
-            })
-        };
-        Ok(Self {
-            images: op(&manifest.inputs.images.op)?,
-            labels: op(&manifest.inputs.labels.op)?,
-            should_drop: op(&manifest.inputs.should_drop.op)?,
-            learning_rate: op(&manifest.inputs.learning_rate.op)?,
-            train_step: op(&manifest.ops.train_step)?,
-            accuracy: op(&manifest.ops.accuracy)?,
-            loss: op(&manifest.ops.loss)?,
-            logits: op(&manifest.ops.logits)?,
-            probabilities: op(&manifest.ops.probabilities)?,
-            saver_filename: op(&manifest.ops.saver_filename)?,
-            saver_save: op(&manifest.ops.saver_save)?,
-            saver_restore: op(&manifest.ops.saver_restore)?,
-        })
+graph_ops! {
+    /// The manifest's ops, resolved once after loading.
+    Ops, "" {
+        images = inputs.images.op,
+        labels = inputs.labels.op,
+        should_drop = inputs.should_drop.op,
+        learning_rate = inputs.learning_rate.op,
+        train_step = ops.train_step,
+        accuracy = ops.accuracy,
+        loss = ops.loss,
+        logits = ops.logits,
+        probabilities = ops.probabilities,
+        saver_filename = ops.saver_filename,
+        saver_save = ops.saver_save,
+        saver_restore = ops.saver_restore,
     }
 }
 
@@ -91,7 +65,7 @@ pub struct Model {
     /// With a remote server: the saver ops that keep the variables' files on this machine.
     remote_saver: Option<RemoteSaver>,
     pub(super) ops: Ops,
-    pub(super) drop_on: Tensor<bool>,
+    drop_on: Tensor<bool>,
     drop_off: Tensor<bool>,
     /// `None` for a model loaded for inference.
     train: Option<TrainFeeds>,
@@ -117,6 +91,13 @@ impl Model {
             learning_rate: Tensor::from(learning_rate),
         });
         Ok(model)
+    }
+
+    /// Loads `run.model`'s exported SavedModel from the manifest's folder for training with
+    /// `run`'s batch size and learning rate.
+    pub fn for_run(manifest: &Manifest, config: &SessionConfig, run: &RunConfig) -> Result<Self> {
+        let dir = manifest.model_dir(&run.model);
+        Self::load(&dir, manifest, config, run.batch_size, run.learning_rate)
     }
 
     /// Loads the SavedModel in `dir` to predict, evaluate, save or restore; training it needs
@@ -195,21 +176,19 @@ impl Model {
         let logits = args.request_fetch(&self.ops.logits, 0);
         let probabilities = args.request_fetch(&self.ops.probabilities, 0);
         self.run(&mut args, "prediction")?;
-        let fetch = |args: &mut SessionRunArgs<'_>, token, what: &str| -> Result<Vec<f32>> {
-            let tensor: Tensor<f32> = args
-                .fetch(token)
-                .map_err(tf_err(format!("cannot fetch {what}")))?;
+        let mut fetch = |token, what: &str| -> Result<Vec<f32>> {
+            let values = fetch(&mut args, token, what)?;
             ensure!(
-                tensor.len() == n * NUM_CLASSES,
+                values.len() == n * NUM_CLASSES,
                 "{what} of {} has {} values for {n} images; expected [n, {NUM_CLASSES}]",
                 self.dir.display(),
-                tensor.len()
+                values.len()
             );
-            Ok(tensor.to_vec())
+            Ok(values.to_vec())
         };
         Ok(Scores {
-            logits: fetch(&mut args, logits, "logits")?,
-            probabilities: fetch(&mut args, probabilities, "probabilities")?,
+            logits: fetch(logits, "logits")?,
+            probabilities: fetch(probabilities, "probabilities")?,
         })
     }
 
@@ -224,7 +203,7 @@ impl Model {
     }
 
     /// The training feeds, or an error for a model loaded for inference.
-    pub(super) fn train_feeds(&self) -> Result<&TrainFeeds> {
+    fn train_feeds(&self) -> Result<&TrainFeeds> {
         match &self.train {
             Some(feeds) => Ok(feeds),
             None => bail!(
@@ -233,6 +212,22 @@ impl Model {
                 self.dir.display()
             ),
         }
+    }
+
+    /// The four feeds of a training step: the current batch, `dropout`, the learning rate.
+    pub(super) fn training_feeds(&self, dropout: bool) -> Result<SessionRunArgs<'_>> {
+        let feeds = self.train_feeds()?;
+        let mut args = SessionRunArgs::new();
+        args.add_feed(&self.ops.images, 0, &feeds.images);
+        args.add_feed(&self.ops.labels, 0, &feeds.labels);
+        let drop = if dropout {
+            &self.drop_on
+        } else {
+            &self.drop_off
+        };
+        args.add_feed(&self.ops.should_drop, 0, drop);
+        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
+        Ok(args)
     }
 
     /// Runs `args` in the model's session; `what` names the run in the error.
@@ -312,17 +307,7 @@ impl Engine for Model {
     }
 
     fn train_batch(&mut self, dropout: bool) -> Result<()> {
-        let feeds = self.train_feeds()?;
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &feeds.images);
-        args.add_feed(&self.ops.labels, 0, &feeds.labels);
-        let drop = if dropout {
-            &self.drop_on
-        } else {
-            &self.drop_off
-        };
-        args.add_feed(&self.ops.should_drop, 0, drop);
-        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
+        let mut args = self.training_feeds(dropout)?;
         args.add_target(&self.ops.train_step);
         self.run(&mut args, "train_step")
     }
@@ -367,12 +352,15 @@ fn rows(values: &[f32], n: usize, width: usize, what: &str) -> Result<Tensor<f32
         .map_err(tf_err(format!("cannot build the {what} tensor")))
 }
 
+/// A fetched `f32` tensor; `what` names it in the error.
+fn fetch(args: &mut SessionRunArgs<'_>, token: FetchToken, what: &str) -> Result<Tensor<f32>> {
+    args.fetch(token)
+        .map_err(tf_err(format!("cannot fetch {what}")))
+}
+
 /// The first value of a fetched `f32` tensor (a scalar such as the accuracy).
 fn scalar(args: &mut SessionRunArgs<'_>, token: FetchToken, what: &str) -> Result<f32> {
-    let tensor: Tensor<f32> = args
-        .fetch(token)
-        .map_err(tf_err(format!("cannot fetch {what}")))?;
-    tensor
+    fetch(args, token, what)?
         .first()
         .copied()
         .with_context(|| format!("{what} came back empty"))

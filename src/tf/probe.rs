@@ -29,12 +29,7 @@ impl Probe for Model {
     }
 
     fn feed_call(&mut self) -> Result<()> {
-        let feeds = self.train_feeds()?;
-        let mut args = SessionRunArgs::new();
-        args.add_feed(&self.ops.images, 0, &feeds.images);
-        args.add_feed(&self.ops.labels, 0, &feeds.labels);
-        args.add_feed(&self.ops.should_drop, 0, &self.drop_on);
-        args.add_feed(&self.ops.learning_rate, 0, &feeds.learning_rate);
+        let mut args = self.training_feeds(true)?;
         args.add_target(&self.ops.saver_filename);
         self.run(&mut args, "a feeding session call")
     }

@@ -17,8 +17,8 @@ use std::path::Path;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use tensorflow::{
-    DataType, Graph, ImportGraphDefOptions, Operation, Output, Session, SessionOptions,
-    SessionRunArgs, Tensor,
+    DataType, Graph, ImportGraphDefOptions, Operation, OperationDescription, Output, Session,
+    SessionOptions, SessionRunArgs, Tensor,
 };
 
 use super::proto;
@@ -84,33 +84,39 @@ pub fn load(
     Ok((session, saver))
 }
 
-fn build_error(err: impl std::fmt::Display) -> anyhow::Error {
-    anyhow!("cannot build the local copy of the saver's ops: {err}")
+/// Adds an op of `op_type` to `graph`: `inputs` first, then what `set` adds.
+fn add_op(
+    graph: &mut Graph,
+    op_type: &str,
+    name: &str,
+    inputs: &[&Operation],
+    set: impl FnOnce(&mut OperationDescription<'_>) -> Result<()>,
+) -> Result<Operation> {
+    let build = || -> Result<Operation> {
+        let mut op = graph.new_operation(op_type, name)?;
+        for &input in inputs {
+            op.add_input(input.clone());
+        }
+        set(&mut op)?;
+        Ok(op.finish()?)
+    };
+    build().map_err(|err| anyhow!("cannot build the local copy of the saver's ops: {err}"))
 }
 
 /// Adds a string constant to `graph`.
 fn constant(graph: &mut Graph, name: &str, value: Tensor<String>) -> Result<Operation> {
-    let mut op = graph.new_operation("Const", name).map_err(build_error)?;
-    op.set_attr_type("dtype", DataType::String)
-        .map_err(build_error)?;
-    op.set_attr_tensor("value", value).map_err(build_error)?;
-    op.finish().map_err(build_error)
+    add_op(graph, "Const", name, &[], |op| {
+        op.set_attr_type("dtype", DataType::String)?;
+        op.set_attr_tensor("value", value)?;
+        Ok(())
+    })
 }
 
 /// Adds a placeholder of `dtype` to `graph`.
 fn placeholder(graph: &mut Graph, name: &str, dtype: DataType) -> Result<Operation> {
-    let mut op = graph
-        .new_operation("Placeholder", name)
-        .map_err(build_error)?;
-    op.set_attr_type("dtype", dtype).map_err(build_error)?;
-    op.finish().map_err(build_error)
-}
-
-fn output(operation: &Operation) -> Output {
-    Output {
-        operation: operation.clone(),
-        index: 0,
-    }
+    add_op(graph, "Placeholder", name, &[], |op| {
+        Ok(op.set_attr_type("dtype", dtype)?)
+    })
 }
 
 impl RemoteSaver {
@@ -163,17 +169,16 @@ impl RemoteSaver {
             let [names, slices] = names_and_slices(&remote_op)?;
             let names = constant(&mut local, &format!("read{i}/names"), names)?;
             let slices = constant(&mut local, &format!("read{i}/slices"), slices)?;
-            let mut op = local
-                .new_operation("RestoreV2", &format!("read{i}/restore"))
-                .map_err(build_error)?;
-            for input in [&prefix, &names, &slices] {
-                op.add_input(output(input));
-            }
-            op.set_attr_type_list("dtypes", &dtypes)
-                .map_err(build_error)?;
+            let local_op = add_op(
+                &mut local,
+                "RestoreV2",
+                &format!("read{i}/restore"),
+                &[&prefix, &names, &slices],
+                |op| Ok(op.set_attr_type_list("dtypes", &dtypes)?),
+            )?;
             readers.push(Reader {
                 remote_op,
-                local_op: op.finish().map_err(build_error)?,
+                local_op,
                 outputs: dtypes.len(),
             });
         }
@@ -191,17 +196,18 @@ impl RemoteSaver {
             let (op, index) = remote_writer.input(3 + i);
             sources.push((op, index as i32));
         }
-        let mut op = local
-            .new_operation("SaveV2", "write/save")
-            .map_err(build_error)?;
-        for input in [&prefix, &names, &slices] {
-            op.add_input(output(input));
-        }
-        op.add_input_list(&placeholders.iter().map(output).collect::<Vec<_>>());
-        op.set_attr_type_list("dtypes", &dtypes)
-            .map_err(build_error)?;
+        let values: Vec<Output> = placeholders.iter().map(|p| p.clone().into()).collect();
         let writer = Writer {
-            local_op: op.finish().map_err(build_error)?,
+            local_op: add_op(
+                &mut local,
+                "SaveV2",
+                "write/save",
+                &[&prefix, &names, &slices],
+                |op| {
+                    op.add_input_list(&values);
+                    Ok(op.set_attr_type_list("dtypes", &dtypes)?)
+                },
+            )?,
             placeholders,
             sources,
         };

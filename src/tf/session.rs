@@ -78,13 +78,15 @@ pub(crate) fn tf_err(what: impl std::fmt::Display) -> impl FnOnce(Status) -> any
     move |status| anyhow!("{what}: {status}")
 }
 
-/// How a remote run failed, in [`remote`]'s terms.
-pub(crate) fn failure_kind(code: Code) -> Failure {
-    match code {
+/// After a run on a remote server failed with `status`: is the server still there, and what
+/// to do ([`remote::diagnose_failure`]).
+pub(crate) fn diagnose(remote: &Remote, status: &Status) -> String {
+    let failure = match status.code() {
         Code::DeadlineExceeded => Failure::Deadline,
         Code::Unavailable => Failure::Unavailable,
         _ => Failure::Other,
-    }
+    };
+    remote::diagnose_failure(remote, failure)
 }
 
 /// A failed run on a remote server: what failed, where, TensorFlow's status, and whether the
@@ -95,12 +97,11 @@ pub(crate) fn remote_error(
     dir: &Path,
     status: Status,
 ) -> anyhow::Error {
-    let failure = failure_kind(status.code());
     anyhow!(
         "{what} failed on the TensorFlow server at {} (model {}): {status}; {}",
         remote.target,
         dir.display(),
-        remote::diagnose_failure(remote, failure)
+        diagnose(remote, &status)
     )
 }
 

@@ -10,24 +10,19 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{anyhow, Context, Result};
-use tensorflow::{Operation, Session, SessionRunArgs, Tensor};
+use anyhow::{Context, Result};
+use tensorflow::{Session, SessionRunArgs, Tensor};
 
 use super::model::Model;
 use super::session::{self, tf_err, SessionConfig};
 use crate::manifest::Manifest;
 use crate::train::{Observer, RunResult, StepLog};
 
-/// The summary ops of one graph, resolved once.
-struct SummaryOps {
-    logdir: Operation,
-    step: Operation,
-    accuracy: Operation,
-    loss: Operation,
-    init: Operation,
-    write_train: Operation,
-    write_test: Operation,
-    flush: Operation,
+graph_ops! {
+    /// The summary ops of one graph, resolved once.
+    SummaryOps, "TensorBoard ", summaries {
+        logdir, step, accuracy, loss, init, write_train, write_test, flush
+    }
 }
 
 /// Writes one run's scalars into an event file under `logdir`; an [`Observer`] of the loop.
@@ -59,27 +54,8 @@ impl TensorBoard {
         let dir = logdir.to_str().with_context(|| {
             format!("the --tensorboard folder {logdir:?} is not valid UTF-8; choose another")
         })?;
-        let names = &manifest.summaries;
         let graph = model.graph();
-        let op = |name: &str| -> Result<Operation> {
-            graph.operation_by_name_required(name).map_err(|_| {
-                anyhow!(
-                    "{} has no TensorBoard op {name:?}, which models/manifest.json names; \
-                     re-export the models with `make models`",
-                    model.dir().display()
-                )
-            })
-        };
-        let ops = SummaryOps {
-            logdir: op(&names.logdir)?,
-            step: op(&names.step)?,
-            accuracy: op(&names.accuracy)?,
-            loss: op(&names.loss)?,
-            init: op(&names.init)?,
-            write_train: op(&names.write_train)?,
-            write_test: op(&names.write_test)?,
-            flush: op(&names.flush)?,
-        };
+        let ops = SummaryOps::resolve(graph, manifest, model.dir())?;
         // In this process whatever the model's target: the summary ops write local files.
         let options = session::local_options(config)?;
         let session = Session::new(&options, graph).map_err(tf_err(format!(
