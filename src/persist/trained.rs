@@ -13,7 +13,8 @@ use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::fsx::sync_dir;
-use crate::persist::checkpoint::{saved_variables, RunSettings, VARIABLES_FILES, VARIABLES_PREFIX};
+use crate::config::RunConfig;
+use crate::persist::checkpoint::{saved_variables, VARIABLES_FILES, VARIABLES_PREFIX};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -31,7 +32,7 @@ pub struct ModelInfo {
     pub steps: u64,
     /// The test accuracy `train` printed for these variables.
     pub test_accuracy: f32,
-    pub settings: RunSettings,
+    pub settings: RunConfig,
     pub tensorflow_version: String,
     pub tflayers_version: String,
 }
@@ -41,7 +42,7 @@ impl ModelInfo {
         model: &str,
         steps: u64,
         test_accuracy: f32,
-        settings: RunSettings,
+        settings: RunConfig,
         tf: &str,
     ) -> Self {
         Self {

@@ -11,7 +11,7 @@ use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
 use crate::options::TrainOptions;
-use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint, RunSettings};
+use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint};
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
 use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
@@ -19,21 +19,9 @@ use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
 /// The command line that resumes a run from the checkpoints in a folder.
 pub type ResumeCommand = Box<dyn Fn(&Path) -> String>;
 
-/// The settings a checkpoint records and a resumed run must share.
-pub fn run_settings(config: &RunConfig) -> RunSettings {
-    RunSettings {
-        batch_size: config.batch_size as u64,
-        learning_rate: config.learning_rate,
-        seed: config.seed,
-        validation_size: config.validation_size as u64,
-    }
-}
-
 /// The checkpoint, resume and save state of one `train` run.
 pub struct Persistence {
-    model: String,
-    steps: u64,
-    settings: RunSettings,
+    run: RunConfig,
     checkpoint_dir: Option<PathBuf>,
     checkpoint_every: Option<u64>,
     resume: Option<Checkpoint>,
@@ -54,24 +42,20 @@ impl Persistence {
     ) -> Result<Self> {
         let run = &options.common.run;
         let persist = &options.persist;
-        let model = run.model.clone();
-        let settings = run_settings(run);
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
         }
         let resume = match &persist.resume {
             Some(dir) => {
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
-                checkpoint.check_compatible(&model, &settings, run.steps)?;
+                checkpoint.check_compatible(run)?;
                 Some(checkpoint)
             }
             None => None,
         };
         Ok(Self {
-            exported: manifest.model_dir(&model),
-            model,
-            steps: run.steps,
-            settings,
+            exported: manifest.model_dir(&run.model),
+            run: run.clone(),
             checkpoint_dir: persist.checkpoint_dir.clone(),
             checkpoint_every: persist.checkpoint_every,
             resume,
@@ -96,8 +80,8 @@ impl Persistence {
             (None, Some(dir)) => Some(CheckpointWriter::create(
                 dir,
                 self.checkpoint_every,
-                &self.model,
-                self.settings.clone(),
+                &self.run.model,
+                self.run.clone(),
                 DataFingerprint::of(&data.train),
                 &tf,
             )?),
@@ -115,15 +99,15 @@ impl Persistence {
                     format!(
                         "cannot resume from {}: its variables do not load into model {:?}",
                         checkpoint.dir.display(),
-                        self.model
+                        self.run.model
                     )
                 })?;
             eprintln!(
                 "Resuming {} from {} at step {} of {}",
-                self.model,
+                self.run.model,
                 checkpoint.dir.display(),
                 checkpoint.state.step,
-                self.steps
+                self.run.steps
             );
         }
         Ok(())
@@ -157,10 +141,10 @@ impl Persistence {
             Outcome::Finished(result) => {
                 if let Some(dir) = &self.save {
                     let info = ModelInfo::new(
-                        &self.model,
+                        &self.run.model,
                         result.steps,
                         result.test.accuracy,
-                        self.settings.clone(),
+                        self.run.clone(),
                         &tensorflow_version(),
                     );
                     trained::write(dir, &self.exported, engine, &info).with_context(|| {
@@ -178,7 +162,7 @@ impl Persistence {
     }
 
     fn interrupted(&self, step: u64) -> Interrupted {
-        let mut message = format!("Interrupted after step {step} of {}.", self.steps);
+        let mut message = format!("Interrupted after step {step} of {}.", self.run.steps);
         if self.save.is_some() {
             message.push_str(" The model was not saved (--save needs a completed run).");
         }
@@ -203,8 +187,10 @@ impl Persistence {
 mod tests {
     use super::*;
 
-    /// A checkpoint's `settings` as written before the settings became one `RunConfig` loads
-    /// and equals what a run with the same flags records.
+    /// A checkpoint's `settings` as written before they became the whole `RunConfig` loads
+    /// with the same four values (the fields it did not record read as defaults; the model is
+    /// the checkpoint's own `model`); written now, they hold the same field names, the
+    /// learning rate as the decimal given, and read back to the run.
     #[test]
     fn checkpoint_settings_keep_their_format() {
         let run = RunConfig {
@@ -214,10 +200,19 @@ mod tests {
             validation_size: 100,
             ..RunConfig::default()
         };
-        let written = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
-        let settings = run_settings(&run);
-        assert_eq!(serde_json::to_string(&settings).unwrap(), written);
-        let read: RunSettings = serde_json::from_str(written).unwrap();
-        assert_eq!(read, settings);
+        let old = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
+        let read: RunConfig = serde_json::from_str(old).unwrap();
+        let unnamed = RunConfig {
+            model: String::new(),
+            ..run.clone()
+        };
+        assert_eq!(read, unnamed);
+        let written = serde_json::to_string(&run).unwrap();
+        assert!(
+            written.contains(r#""batch_size":50,"learning_rate":0.001,"seed":3,"#),
+            "{written}"
+        );
+        assert!(written.contains(r#""validation_size":100,"#), "{written}");
+        assert_eq!(serde_json::from_str::<RunConfig>(&written).unwrap(), run);
     }
 }
