@@ -10,9 +10,7 @@ mod common;
 use std::path::Path;
 
 use tflayers::mnist::dataset::{read_data_sets_with, DataSets};
-use tflayers::persist::checkpoint::{
-    open_for_resume, CheckpointWriter, DataFingerprint,
-};
+use tflayers::persist::checkpoint::{open_for_resume, CheckpointWriter, DataFingerprint};
 use tflayers::tf::model::{Model, SessionConfig};
 use tflayers::train::{train_from, Engine, Observer, Outcome, RunConfig, RunControl};
 

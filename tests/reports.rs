@@ -102,7 +102,11 @@ fn metrics_files_hold_what_was_printed_in_both_forms() {
 
     let header = &run.header;
     assert_eq!(
-        (header.run.model.as_str(), header.program.as_str(), header.run.steps),
+        (
+            header.run.model.as_str(),
+            header.program.as_str(),
+            header.run.steps
+        ),
         ("dense", "tflayers", 30)
     );
     assert_eq!(

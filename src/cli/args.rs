@@ -28,15 +28,8 @@ use crate::tf::remote::{Remote, Target};
 /// Where the data and the exported models are.
 #[derive(Debug, Clone, Args)]
 pub struct PathArgs {
-    /// Folder holding the four MNIST .gz files [default with --dataset fashion-mnist:
-    /// data/fashion-mnist].
-    #[arg(
-        long,
-        env = "TFLAYERS_DATA_DIR",
-        default_value = DEFAULT_DATA_DIR,
-        default_value_if("dataset", "fashion-mnist", DEFAULT_FASHION_DATA_DIR)
-    )]
-    pub data_dir: PathBuf,
+    #[command(flatten)]
+    pub data: DataDirArgs,
 
     /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
     #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
@@ -46,10 +39,6 @@ pub struct PathArgs {
     /// the project's models folder].
     #[arg(long, env = super::MODELS_DIR_ENV)]
     pub models_dir: Option<PathBuf>,
-
-    /// Which data set to train on; missing files are downloaded unless --offline.
-    #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
-    pub dataset: DatasetName,
 
     /// Never download: fail, saying what to do, when data files are missing.
     #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
@@ -62,10 +51,10 @@ pub struct PathArgs {
 impl PathArgs {
     /// Where the data comes from.
     pub fn data_source(&self) -> DataSource {
-        let dataset = self.dataset.kind();
+        let dataset = self.data.dataset.kind();
         DataSource {
             dataset,
-            dir: self.data_dir.clone(),
+            dir: self.data.data_dir.clone(),
             validation_size: self.validation_size as usize,
             offline: self.offline,
             download: self.net.download_config(dataset),
@@ -141,14 +130,14 @@ impl NetArgs {
     }
 }
 
-/// Which data set and where it is, for the commands that only look at data.
+/// Which data set and where it is.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArgs {
     /// Which data set.
     #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
     pub dataset: DatasetName,
 
-    /// Folder holding the four .gz files [default with --dataset fashion-mnist:
+    /// Folder holding the data set's four .gz files [default with --dataset fashion-mnist:
     /// data/fashion-mnist].
     #[arg(
         long,
@@ -228,7 +217,7 @@ impl LoopArgs {
             seed: self.seed,
             log_every: self.log_every,
             eval_batch_size: self.eval_batch_size.map(|n| n as usize),
-            data_dir: self.paths.data_dir.clone(),
+            data_dir: self.paths.data.data_dir.clone(),
             validation_size: self.paths.validation_size as usize,
             intra_op_threads: self.intra_op_threads,
             inter_op_threads: self.inter_op_threads,

@@ -259,7 +259,10 @@ fn check_header(metrics: &FinishedRun, settings: &Settings) -> Result<()> {
 fn write_report(dir: &Path, comparisons: &[Comparison]) -> Result<()> {
     let plot_name = |model: &str| format!("compare-{model}.png");
     for comparison in comparisons {
-        write_plot(&dir.join(plot_name(&comparison.settings.run.model)), comparison)?;
+        write_plot(
+            &dir.join(plot_name(&comparison.settings.run.model)),
+            comparison,
+        )?;
     }
     write_atomically(
         &dir.join("compare.md"),

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::fsx::sync_dir;
 use crate::config::RunConfig;
+use crate::fsx::sync_dir;
 use crate::persist::checkpoint::{saved_variables, VARIABLES_FILES, VARIABLES_PREFIX};
 use crate::train::Engine;
 
@@ -38,13 +38,7 @@ pub struct ModelInfo {
 }
 
 impl ModelInfo {
-    pub fn new(
-        model: &str,
-        steps: u64,
-        test_accuracy: f32,
-        settings: RunConfig,
-        tf: &str,
-    ) -> Self {
+    pub fn new(model: &str, steps: u64, test_accuracy: f32, settings: RunConfig, tf: &str) -> Self {
         Self {
             format: FORMAT,
             model: model.to_string(),

@@ -8,9 +8,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
 
-use super::state::{
-    Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, FORMAT,
-};
+use super::state::{Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, FORMAT};
 use super::{
     ckpt_name, crc32_of, list_checkpoints, saved_variables, POINTER_FILE, STATE_FILE,
     VARIABLES_FILES, VARIABLES_PREFIX,
