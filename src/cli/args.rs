@@ -29,11 +29,7 @@ use crate::tf::remote::{Remote, Target};
 #[derive(Debug, Clone, Args)]
 pub struct PathArgs {
     #[command(flatten)]
-    pub data: DataDirArgs,
-
-    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
-    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
-    pub validation_size: u64,
+    pub data: SplitDataArgs,
 
     /// Folder holding manifest.json and the exported SavedModels [default: ./models, else
     /// the project's models folder].
@@ -51,11 +47,11 @@ pub struct PathArgs {
 impl PathArgs {
     /// Where the data comes from.
     pub fn data_source(&self) -> DataSource {
-        let dataset = self.data.dataset.kind();
+        let dataset = self.data.data.dataset.kind();
         DataSource {
             dataset,
-            dir: self.data.data_dir.clone(),
-            validation_size: self.validation_size as usize,
+            dir: self.data.data.data_dir.clone(),
+            validation_size: self.data.validation_size,
             offline: self.offline,
             download: self.net.download_config(dataset),
         }
@@ -148,6 +144,17 @@ pub struct DataDirArgs {
     pub data_dir: PathBuf,
 }
 
+/// A data set, its folder and the training images held out for validation.
+#[derive(Debug, Clone, Args)]
+pub struct SplitDataArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
+    #[arg(long, default_value_t = VALIDATION_SIZE)]
+    pub validation_size: usize,
+}
+
 impl DataDirArgs {
     pub fn data_dir(&self) -> DataDir {
         DataDir {
@@ -217,8 +224,8 @@ impl LoopArgs {
             seed: self.seed,
             log_every: self.log_every,
             eval_batch_size: self.eval_batch_size.map(|n| n as usize),
-            data_dir: self.paths.data.data_dir.clone(),
-            validation_size: self.paths.validation_size as usize,
+            data_dir: self.paths.data.data.data_dir.clone(),
+            validation_size: self.paths.data.validation_size,
             intra_op_threads: self.intra_op_threads,
             inter_op_threads: self.inter_op_threads,
         }
