@@ -1,8 +1,9 @@
 //! What a training run is, free of the command line: [`RunConfig`], the one definition the
 //! loop, the commands and the library API share, with the article's settings as defaults.
-//! The files a run writes keep their own record types, each filled from it in one place
-//! (checkpoint settings in `run::persist`, the metrics header in `run::outputs`, compare's
-//! and bench's settings in their `run` modules), so files written before it still load.
+//! The files a run writes embed it: the metrics header and compare's and bench's settings
+//! flatten it into their own fields, a checkpoint (and a trained model's `tflayers.json`)
+//! keeps it as `settings`. A field missing from a file written before it was recorded reads
+//! as its default, so those files still load.
 //!
 //! `cli` parses and validates flags into it (and into the per-command `options`). The flags a
 //! child process (`tflayers train`, `python/train.py`) needs to repeat a run are written in
@@ -11,7 +12,7 @@
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 
 use crate::manifest::ThreadCounts;
 use crate::mnist::dataset::VALIDATION_SIZE;
@@ -33,14 +34,18 @@ pub const DEFAULT_LOG_EVERY: u64 = 100;
 ///
 /// The defaults are the article's (`conv2`'s settings, 1000 steps of 100 images).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct RunConfig {
-    /// The model's name in `models/manifest.json`.
+    /// The model's name in `models/manifest.json`; empty (and not written) when a command
+    /// runs several models in turn.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
     /// Training steps (the total, also when resuming).
     pub steps: u64,
     /// Images per training batch.
     pub batch_size: usize,
-    /// Adam's learning rate.
+    /// Adam's learning rate, written as the decimal it was given as.
+    #[serde(serialize_with = "decimal")]
     pub learning_rate: f32,
     /// Seeds NumPy's `RandomState` for the batch order.
     pub seed: u32,
@@ -48,7 +53,8 @@ pub struct RunConfig {
     pub log_every: u64,
     /// Evaluate the test set in chunks of this many images instead of all at once.
     pub eval_batch_size: Option<usize>,
-    /// The folder holding the four data files.
+    /// The folder holding the four data files (written lossily if not UTF-8).
+    #[serde(serialize_with = "display")]
     pub data_dir: PathBuf,
     /// Training images held out for validation.
     pub validation_size: usize,
@@ -126,6 +132,16 @@ impl RunConfig {
         }
         flags
     }
+}
+
+/// A float32 setting as the shortest decimal that reads back as it (`1e-4` is 0.0001, not
+/// its binary expansion 9.999999747378752e-05), also when serialised through a JSON value.
+fn decimal<S: Serializer>(value: &f32, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_f64(value.to_string().parse().unwrap_or(f64::from(*value)))
+}
+
+fn display<S: Serializer>(path: &Path, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&path.display())
 }
 
 #[cfg(test)]

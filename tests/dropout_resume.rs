@@ -10,9 +10,7 @@ mod common;
 use std::path::Path;
 
 use tflayers::mnist::dataset::{read_data_sets_with, DataSets};
-use tflayers::persist::checkpoint::{
-    open_for_resume, CheckpointWriter, DataFingerprint, RunSettings,
-};
+use tflayers::persist::checkpoint::{open_for_resume, CheckpointWriter, DataFingerprint};
 use tflayers::tf::model::{Model, SessionConfig};
 use tflayers::train::{train_from, Engine, Observer, Outcome, RunConfig, RunControl};
 
@@ -58,11 +56,10 @@ fn run(model: &mut Model, data: &DataSets, steps: u64, control: RunControl<'_>) 
 
 /// Trains 10 steps into a checkpoint in `dir`.
 fn checkpoint_ten(name: &str, data: &DataSets, dir: &Path) {
-    let settings = RunSettings {
-        batch_size: BATCH as u64,
-        learning_rate: 1e-4,
-        seed: 0,
-        validation_size: common::TINY_VALIDATION as u64,
+    let settings = RunConfig {
+        model: name.into(),
+        validation_size: common::TINY_VALIDATION,
+        ..config(10)
     };
     let mut writer = CheckpointWriter::create(
         dir,

@@ -102,14 +102,18 @@ fn metrics_files_hold_what_was_printed_in_both_forms() {
 
     let header = &run.header;
     assert_eq!(
-        (header.model.as_str(), header.program.as_str(), header.steps),
+        (
+            header.run.model.as_str(),
+            header.program.as_str(),
+            header.run.steps
+        ),
         ("dense", "tflayers", 30)
     );
     assert_eq!(
-        (header.batch_size, header.log_every, header.seed),
+        (header.run.batch_size, header.run.log_every, header.run.seed),
         (20, 10, 0)
     );
-    assert_eq!(header.learning_rate, 0.0001);
+    assert_eq!(header.run.learning_rate, 0.0001);
     assert_eq!(header.tensorflow_version, "2.21.0");
 
     // Every step record is a printed line, digit for digit.
@@ -472,7 +476,7 @@ fn reproduce_report_writes_tables_and_figures() {
         let accuracy = row["test_accuracy"].as_f64().unwrap();
         assert_eq!(&format_g(accuracy), printed, "{name}");
         let run = Run::read(&report.join(row["metrics"].as_str().unwrap())).unwrap();
-        assert_eq!(run.header.model, name);
+        assert_eq!(run.header.run.model, name);
         assert_eq!(run.last.unwrap().test_accuracy, Some(accuracy));
         assert_eq!(row["validation_total"], 100);
         assert_png(

@@ -28,28 +28,13 @@ use crate::tf::remote::{Remote, Target};
 /// Where the data and the exported models are.
 #[derive(Debug, Clone, Args)]
 pub struct PathArgs {
-    /// Folder holding the four MNIST .gz files [default with --dataset fashion-mnist:
-    /// data/fashion-mnist].
-    #[arg(
-        long,
-        env = "TFLAYERS_DATA_DIR",
-        default_value = DEFAULT_DATA_DIR,
-        default_value_if("dataset", "fashion-mnist", DEFAULT_FASHION_DATA_DIR)
-    )]
-    pub data_dir: PathBuf,
-
-    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
-    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
-    pub validation_size: u64,
+    #[command(flatten)]
+    pub data: SplitDataArgs,
 
     /// Folder holding manifest.json and the exported SavedModels [default: ./models, else
     /// the project's models folder].
     #[arg(long, env = super::MODELS_DIR_ENV)]
     pub models_dir: Option<PathBuf>,
-
-    /// Which data set to train on; missing files are downloaded unless --offline.
-    #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
-    pub dataset: DatasetName,
 
     /// Never download: fail, saying what to do, when data files are missing.
     #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
@@ -62,11 +47,11 @@ pub struct PathArgs {
 impl PathArgs {
     /// Where the data comes from.
     pub fn data_source(&self) -> DataSource {
-        let dataset = self.dataset.kind();
+        let dataset = self.data.data.dataset.kind();
         DataSource {
             dataset,
-            dir: self.data_dir.clone(),
-            validation_size: self.validation_size as usize,
+            dir: self.data.data.data_dir.clone(),
+            validation_size: self.data.validation_size,
             offline: self.offline,
             download: self.net.download_config(dataset),
         }
@@ -141,14 +126,14 @@ impl NetArgs {
     }
 }
 
-/// Which data set and where it is, for the commands that only look at data.
+/// Which data set and where it is.
 #[derive(Debug, Clone, Args)]
 pub struct DataDirArgs {
     /// Which data set.
     #[arg(long, value_enum, default_value_t = DatasetName::Mnist)]
     pub dataset: DatasetName,
 
-    /// Folder holding the four .gz files [default with --dataset fashion-mnist:
+    /// Folder holding the data set's four .gz files [default with --dataset fashion-mnist:
     /// data/fashion-mnist].
     #[arg(
         long,
@@ -157,6 +142,17 @@ pub struct DataDirArgs {
         default_value_if("dataset", "fashion-mnist", DEFAULT_FASHION_DATA_DIR)
     )]
     pub data_dir: PathBuf,
+}
+
+/// A data set, its folder and the training images held out for validation.
+#[derive(Debug, Clone, Args)]
+pub struct SplitDataArgs {
+    #[command(flatten)]
+    pub data: DataDirArgs,
+
+    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
+    #[arg(long, default_value_t = VALIDATION_SIZE)]
+    pub validation_size: usize,
 }
 
 impl DataDirArgs {
@@ -228,8 +224,8 @@ impl LoopArgs {
             seed: self.seed,
             log_every: self.log_every,
             eval_batch_size: self.eval_batch_size.map(|n| n as usize),
-            data_dir: self.paths.data_dir.clone(),
-            validation_size: self.paths.validation_size as usize,
+            data_dir: self.paths.data.data.data_dir.clone(),
+            validation_size: self.paths.data.validation_size,
             intra_op_threads: self.intra_op_threads,
             inter_op_threads: self.inter_op_threads,
         }

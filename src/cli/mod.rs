@@ -15,6 +15,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 
 pub use args::{
     DataDirArgs, DatasetName, LoopArgs, NetArgs, OutputArgs, PathArgs, PersistArgs, RemoteArgs,
+    SplitDataArgs,
 };
 pub use parsers::{ModelList, MAX_SHOW_IMAGES};
 pub use subcommands::{
@@ -233,22 +234,22 @@ impl Cli {
             }
             Command::Data(command) => Invocation::Data(match command {
                 DataCommand::Info(args) => DataOptions::Info(DataInfoOptions {
-                    data: args.data.data_dir(),
-                    validation_size: args.validation_size as usize,
+                    data: args.data.data.data_dir(),
+                    validation_size: args.data.validation_size,
                 }),
                 DataCommand::Show(args) => DataOptions::Show(DataShowOptions {
-                    data: args.data.data_dir(),
+                    data: args.data.data.data_dir(),
                     split: args.split.split(),
                     index: args.index,
                     out: args.out,
                     columns: args.columns as usize,
                     scale: args.scale as usize,
-                    validation_size: args.validation_size as usize,
+                    validation_size: args.data.validation_size,
                 }),
                 DataCommand::Bench(args) => DataOptions::Bench(DataBenchOptions {
                     data_dir: args.data_dir,
                     repeat: args.repeat as usize,
-                    validation_size: args.validation_size as usize,
+                    validation_size: args.validation_size,
                     python: args.python,
                 }),
             }),

@@ -50,26 +50,28 @@ pub fn figure_path(text: &str) -> Result<PathBuf, String> {
         .map_err(|e| e.to_string())
 }
 
-pub fn non_negative_f64(text: &str) -> Result<f64, String> {
-    let value: f64 = text
+/// A finite number above zero (at or above it with `zero_ok`).
+fn finite<T: std::str::FromStr + Into<f64> + Copy>(text: &str, zero_ok: bool) -> Result<T, String> {
+    let value: T = text
         .parse()
         .map_err(|_| format!("{text:?} is not a number"))?;
-    if value.is_finite() && value >= 0.0 {
+    let (number, what) = (
+        value.into(),
+        if zero_ok { "non-negative" } else { "positive" },
+    );
+    if number.is_finite() && (number > 0.0 || zero_ok && number == 0.0) {
         Ok(value)
     } else {
-        Err(format!("must be a non-negative finite number, got {text}"))
+        Err(format!("must be a {what} finite number, got {text}"))
     }
 }
 
+pub fn non_negative_f64(text: &str) -> Result<f64, String> {
+    finite(text, true)
+}
+
 pub fn positive_f32(text: &str) -> Result<f32, String> {
-    let value: f32 = text
-        .parse()
-        .map_err(|_| format!("{text:?} is not a number"))?;
-    if value.is_finite() && value > 0.0 {
-        Ok(value)
-    } else {
-        Err(format!("must be a positive finite number, got {text}"))
-    }
+    finite(text, false)
 }
 
 pub fn positive_seconds(text: &str) -> Result<f64, String> {

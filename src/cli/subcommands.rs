@@ -7,7 +7,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::args::{DataDirArgs, LoopArgs, NetArgs, OutputArgs, PathArgs, PersistArgs, RemoteArgs};
+use super::args::{
+    DataDirArgs, LoopArgs, NetArgs, OutputArgs, PathArgs, PersistArgs, RemoteArgs, SplitDataArgs,
+};
 use super::parsers::{
     figure_path, index_range, metrics_path, model_list, non_negative_f64, ModelList,
 };
@@ -243,11 +245,7 @@ pub enum DataCommand {
 #[derive(Debug, Clone, Args)]
 pub struct DataInfoArgs {
     #[command(flatten)]
-    pub data: DataDirArgs,
-
-    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
-    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
-    pub validation_size: u64,
+    pub data: SplitDataArgs,
 }
 
 /// A split of the data.
@@ -274,7 +272,7 @@ impl SplitArg {
 #[derive(Debug, Clone, Args)]
 pub struct DataShowArgs {
     #[command(flatten)]
-    pub data: DataDirArgs,
+    pub data: SplitDataArgs,
 
     /// Which split to draw from.
     #[arg(long, value_enum, default_value_t = SplitArg::Test)]
@@ -295,10 +293,6 @@ pub struct DataShowArgs {
     /// Pixels per image pixel.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=8))]
     pub scale: u32,
-
-    /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
-    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
-    pub validation_size: u64,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -312,8 +306,8 @@ pub struct DataBenchArgs {
     pub repeat: u64,
 
     /// Training images held out for validation, as `read_data_sets(validation_size=...)`.
-    #[arg(long, default_value_t = VALIDATION_SIZE as u64)]
-    pub validation_size: u64,
+    #[arg(long, default_value_t = VALIDATION_SIZE)]
+    pub validation_size: usize,
 
     /// Python with NumPy that runs python/bench_load.py [default: the project's
     /// .venv/bin/python].

@@ -12,9 +12,9 @@ impl Comparison {
         let s = &self.settings;
         let mut title = format!(
             "{}: Rust and Python, {} steps, batch {}, learning rate {}, seed {}",
-            s.model, s.steps, s.batch_size, s.learning_rate, s.seed
+            s.run.model, s.run.steps, s.run.batch_size, s.run.learning_rate, s.run.seed
         );
-        if s.python_seed != s.seed {
+        if s.python_seed != s.run.seed {
             title.push_str(&format!(" (python seed {})", s.python_seed));
         }
         title
@@ -135,7 +135,7 @@ impl Comparison {
         if let Some(file) = plot_file {
             out.push_str(&format!(
                 "\n![{}: Rust and Python]({file})\n",
-                self.settings.model
+                self.settings.run.model
             ));
         }
         out
@@ -157,7 +157,7 @@ pub fn summary_table(comparisons: &[Comparison]) -> String {
         .iter()
         .map(|c| {
             vec![
-                c.settings.model.clone(),
+                c.settings.run.model.clone(),
                 c.verdict_word().to_string(),
                 c.rust.test_accuracy.to_string(),
                 c.python.test_accuracy.to_string(),
@@ -190,7 +190,7 @@ pub fn markdown_report(comparisons: &[Comparison], plot_file: impl Fn(&str) -> S
          results, and the same printed lines.\n\n",
     );
     for comparison in comparisons {
-        out.push_str(&comparison.markdown(Some(&plot_file(&comparison.settings.model))));
+        out.push_str(&comparison.markdown(Some(&plot_file(&comparison.settings.run.model))));
         out.push('\n');
     }
     out

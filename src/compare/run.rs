@@ -63,19 +63,13 @@ pub fn run(args: &CompareOptions) -> Result<()> {
 
     let mut comparisons = Vec::new();
     for name in &names {
-        let run = common.run.for_model(name);
         let settings = Settings {
-            model: name.clone(),
-            steps: run.steps,
-            batch_size: run.batch_size as u64,
-            learning_rate: run.learning_rate,
-            seed: run.seed,
-            python_seed: args.python_seed.unwrap_or(run.seed),
-            log_every: run.log_every,
+            python_seed: args.python_seed.unwrap_or(common.run.seed),
             tolerance: args.tolerance,
+            run: common.run.for_model(name),
         };
         eprintln!("== {name}: Rust");
-        let mut rust = run_rust(&manifest, &run, &data, common)?;
+        let mut rust = run_rust(&manifest, &settings.run, &data, common)?;
         rust.wall_secs += data_secs;
         eprintln!("== {name}: Python ({})", python.describe());
         let python = python.run(&settings, common)?;
@@ -93,7 +87,7 @@ pub fn run(args: &CompareOptions) -> Result<()> {
     let failed: Vec<String> = comparisons
         .iter()
         .filter(|c| !c.passed)
-        .map(|c| format!("{}: {}", c.settings.model, c.verdict_line()))
+        .map(|c| format!("{}: {}", c.settings.run.model, c.verdict_line()))
         .collect();
     if !failed.is_empty() {
         bail!(
@@ -184,9 +178,9 @@ impl PythonSide {
         let models_dir = &common.models_dir;
         let mut command = self.0.command(SCRIPT);
         command
-            .args(["--model", &settings.model])
-            .args(["--steps", &settings.steps.to_string()])
-            .args(common.run.child_flags(settings.python_seed, models_dir))
+            .args(["--model", &settings.run.model])
+            .args(["--steps", &settings.run.steps.to_string()])
+            .args(settings.run.child_flags(settings.python_seed, models_dir))
             .arg("--metrics")
             .arg(&metrics_path);
         let start = Instant::now();
@@ -215,7 +209,7 @@ impl PythonSide {
         }
         let metrics = FinishedRun::read(&metrics_path)
             .context("the Python side finished but its metrics file is unusable")?;
-        check_header(&metrics, settings, common)?;
+        check_header(&metrics, settings)?;
         Ok(Side {
             steps: metrics
                 .steps
@@ -238,18 +232,18 @@ impl PythonSide {
 }
 
 /// The Python side must say it ran what was asked; otherwise the comparison means nothing.
-fn check_header(metrics: &FinishedRun, settings: &Settings, common: &LoopOptions) -> Result<()> {
-    let h = &metrics.header;
+fn check_header(metrics: &FinishedRun, settings: &Settings) -> Result<()> {
+    let (h, run) = (&metrics.header, &settings.run);
     ensure!(
         h.program == "python"
-            && h.model == settings.model
-            && h.steps == settings.steps
-            && h.batch_size == settings.batch_size
-            && h.seed == u64::from(settings.python_seed)
-            && h.log_every == settings.log_every
-            && h.learning_rate as f32 == settings.learning_rate
-            && h.intra_op_threads == common.run.intra_op_threads
-            && h.inter_op_threads == common.run.inter_op_threads,
+            && h.run.model == run.model
+            && h.run.steps == run.steps
+            && h.run.batch_size == run.batch_size
+            && h.run.seed == settings.python_seed
+            && h.run.log_every == run.log_every
+            && h.run.learning_rate == run.learning_rate
+            && h.run.intra_op_threads == run.intra_op_threads
+            && h.run.inter_op_threads == run.inter_op_threads,
         "the Python side's metrics header does not match the requested run: {h:?}"
     );
     ensure!(
@@ -265,7 +259,10 @@ fn check_header(metrics: &FinishedRun, settings: &Settings, common: &LoopOptions
 fn write_report(dir: &Path, comparisons: &[Comparison]) -> Result<()> {
     let plot_name = |model: &str| format!("compare-{model}.png");
     for comparison in comparisons {
-        write_plot(&dir.join(plot_name(&comparison.settings.model)), comparison)?;
+        write_plot(
+            &dir.join(plot_name(&comparison.settings.run.model)),
+            comparison,
+        )?;
     }
     write_atomically(
         &dir.join("compare.md"),

@@ -11,6 +11,7 @@
 use anyhow::{ensure, Result};
 use serde::Serialize;
 
+use crate::config::RunConfig;
 use crate::output::format::format_g;
 
 /// One logged step of one side.
@@ -40,18 +41,14 @@ pub struct Side {
     pub wall_secs: f64,
 }
 
-/// The settings both sides ran with.
+/// The settings both sides ran with: the run (its `seed` orders the Rust side's batches),
+/// flattened into the record, and what only a comparison has.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
-    pub model: String,
-    pub steps: u64,
-    pub batch_size: u64,
-    pub learning_rate: f32,
-    /// Seed of the Rust side's batch order.
-    pub seed: u32,
+    #[serde(flatten)]
+    pub run: RunConfig,
     /// Seed of the Python side's batch order (equal to `seed` unless deliberately changed).
     pub python_seed: u32,
-    pub log_every: u64,
     pub tolerance: f64,
 }
 
@@ -158,7 +155,7 @@ impl Comparison {
             rust_steps == python_steps,
             "{}: the two sides logged different steps (rust {:?}, python {:?}); they were not \
              run with the same --steps and --log-every",
-            settings.model,
+            settings.run.model,
             rust_steps,
             python_steps
         );
@@ -295,13 +292,14 @@ pub(crate) mod tests {
 
     pub(crate) fn settings(tolerance: f64) -> Settings {
         Settings {
-            model: "dense".into(),
-            steps: 3,
-            batch_size: 10,
-            learning_rate: 1e-4,
-            seed: 0,
+            run: RunConfig {
+                model: "dense".into(),
+                steps: 3,
+                batch_size: 10,
+                log_every: 1,
+                ..RunConfig::default()
+            },
             python_seed: 0,
-            log_every: 1,
             tolerance,
         }
     }

@@ -21,7 +21,7 @@ pub fn write_plot(path: &Path, comparison: &Comparison) -> Result<()> {
     ensure!(
         !comparison.rust.steps.is_empty(),
         "{}: no logged steps to plot",
-        comparison.settings.model
+        comparison.settings.run.model
     );
     canvas::write(&Plot(comparison), path, ImageKind::Png, SIZE)
         .with_context(|| format!("cannot draw {}", path.display()))
@@ -36,8 +36,8 @@ impl Figure for Plot<'_> {
         drawn(root.fill(&WHITE))?;
         let title = format!(
             "{}: Rust and Python, {} steps ({})",
-            comparison.settings.model,
-            comparison.settings.steps,
+            comparison.settings.run.model,
+            comparison.settings.run.steps,
             comparison.verdict_word()
         );
         let root = drawn(root.titled(&title, (FONT, 26).into_font().style(FontStyle::Bold)))?;
@@ -156,13 +156,14 @@ mod tests {
 
     fn comparison(model: &str) -> Comparison {
         let settings = Settings {
-            model: model.into(),
-            steps: 200,
-            batch_size: 50,
-            learning_rate: 1e-4,
-            seed: 0,
+            run: crate::config::RunConfig {
+                model: model.into(),
+                steps: 200,
+                batch_size: 50,
+                log_every: 10,
+                ..Default::default()
+            },
             python_seed: 0,
-            log_every: 10,
             tolerance: 0.0,
         };
         Comparison::new(settings, side(0.0), side(0.0)).unwrap()

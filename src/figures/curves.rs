@@ -32,15 +32,15 @@ fn settings(run: &Run) -> [(&'static str, String); 6] {
         other => other.to_string(),
     };
     [
-        ("model", h.model.clone()),
+        ("model", h.run.model.clone()),
         ("program", program),
-        ("seed", format!("seed {}", h.seed)),
-        ("batch", format!("batch {}", h.batch_size)),
+        ("seed", format!("seed {}", h.run.seed)),
+        ("batch", format!("batch {}", h.run.batch_size)),
         (
             "learning rate",
-            format!("learning rate {}", format_g(h.learning_rate)),
+            format!("learning rate {}", format_g(f64::from(h.run.learning_rate))),
         ),
-        ("steps", format!("{} steps", h.steps)),
+        ("steps", format!("{} steps", h.run.steps)),
     ]
 }
 
@@ -121,10 +121,10 @@ pub fn plot_curves(runs: &[Run], out: &Path, size: (u32, u32), title: Option<&st
             dashed: run.header.program == "python",
         })
         .collect();
-    let model = &runs[0].header.model;
+    let model = &runs[0].header.run.model;
     let title = match title {
         Some(title) => title.to_string(),
-        None if runs.iter().all(|r| &r.header.model == model) => {
+        None if runs.iter().all(|r| &r.header.run.model == model) => {
             format!("MNIST, {model} model: training batch accuracy and loss")
         }
         None => "MNIST: training batch accuracy and loss".to_string(),

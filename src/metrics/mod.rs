@@ -5,8 +5,9 @@
 //!
 //! A metrics file holds, in order:
 //!
-//! 1. a header record with the run's settings (model, steps, batch size, learning rate, seed,
-//!    TensorFlow version, thread settings, host, start time);
+//! 1. a header record with the run's settings (the fields of `config::RunConfig`: model,
+//!    steps, batch size, learning rate, seed, data, thread settings...), TensorFlow version,
+//!    host and start time;
 //! 2. one `step` record per logged step: `step`, `batch_accuracy`, `loss`, `elapsed_secs`
 //!    since the training loop started and `images_per_sec` since the previous logged step
 //!    (0.0 for the first);
@@ -29,7 +30,7 @@ mod write;
 
 pub use read::{float32, FinishedRun, Run};
 pub use schema::{
-    metric, partial_path, setting, FinalRecord, Format, Header, Record, StepRecord, CSV_COLUMNS,
+    metric, partial_path, FinalRecord, Format, Header, Record, StepRecord, CSV_COLUMNS,
     CSV_TEXT_COLUMNS, PROGRAM, SCHEMA_VERSION,
 };
 pub use write::{final_record, host_name, now_rfc3339, MetricsWriter};

@@ -6,27 +6,26 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::config::RunConfig;
+
 /// The schema version written in every header.
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// `program` in files this binary writes (`python/train.py` writes `"python"`).
 pub const PROGRAM: &str = "tflayers";
 
-/// The header record: what was run, where and when.
+/// The header record: what was run (the run's settings, flattened into the record), where
+/// and when.
+///
+/// `eval_batch_size` and `validation_size` were added with [`RunConfig`]; headers without
+/// them (older files, `python/train.py`'s) read them as their defaults.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Header {
     pub schema: u32,
     pub program: String,
-    pub model: String,
-    pub steps: u64,
-    pub batch_size: u64,
-    pub learning_rate: f64,
-    pub seed: u64,
-    pub log_every: u64,
-    pub data_dir: String,
+    #[serde(flatten)]
+    pub run: RunConfig,
     pub tensorflow_version: String,
-    pub intra_op_threads: Option<u32>,
-    pub inter_op_threads: Option<u32>,
     pub host: String,
     /// RFC 3339, UTC.
     pub started_at: String,
@@ -85,10 +84,12 @@ pub const CSV_COLUMNS: &[&str] = &[
     "learning_rate",
     "seed",
     "log_every",
+    "eval_batch_size",
     "data_dir",
-    "tensorflow_version",
+    "validation_size",
     "intra_op_threads",
     "inter_op_threads",
+    "tensorflow_version",
     "host",
     "started_at",
     "step",
@@ -147,12 +148,6 @@ pub fn metric(value: f32) -> Option<f64> {
     value.is_finite().then(|| f64::from(value))
 }
 
-/// The decimal a float32 setting was given as (`1e-4` is written 0.0001, not its binary
-/// expansion 9.999999747378752e-05), so the header shows what was asked for.
-pub fn setting(value: f32) -> f64 {
-    value.to_string().parse().unwrap_or(f64::from(value))
-}
-
 /// `FILE.partial`: where a metrics file grows until its run is complete.
 pub fn partial_path(path: &Path) -> PathBuf {
     let mut name = path.as_os_str().to_os_string();
@@ -177,16 +172,19 @@ pub(crate) mod tests {
         Header {
             schema: SCHEMA_VERSION,
             program: PROGRAM.into(),
-            model: "dense".into(),
-            steps: 20,
-            batch_size: 10,
-            learning_rate: setting(1e-4),
-            seed: 0,
-            log_every: 10,
-            data_dir: "data, \"mnist\"".into(),
+            run: RunConfig {
+                model: "dense".into(),
+                steps: 20,
+                batch_size: 10,
+                learning_rate: 1e-4,
+                seed: 0,
+                log_every: 10,
+                data_dir: "data, \"mnist\"".into(),
+                intra_op_threads: None,
+                inter_op_threads: Some(2),
+                ..RunConfig::default()
+            },
             tensorflow_version: "2.21.0".into(),
-            intra_op_threads: None,
-            inter_op_threads: Some(2),
             host: "1234".into(),
             started_at: "2017-06-01T12:00:00Z".into(),
         }
@@ -236,7 +234,8 @@ pub(crate) mod tests {
     fn values_are_widened_float32_and_settings_their_decimal() {
         assert_eq!(metric(0.04), Some(0.03999999910593033));
         assert_eq!(metric(f32::NAN), None);
-        assert_eq!(setting(1e-4), 0.0001);
+        let value = serde_json::to_value(Record::Header(header())).unwrap();
+        assert_eq!(value["learning_rate"], 0.0001);
         assert_eq!(
             serde_json::to_string(&metric(0.04)).unwrap(),
             "0.03999999910593033"

@@ -77,7 +77,7 @@ impl MetricsWriter {
             path: path.to_path_buf(),
             partial,
             sink,
-            batch_size: header.batch_size,
+            batch_size: header.run.batch_size as u64,
             previous: None,
         };
         writer.write(&Record::Header(header.clone()))?;

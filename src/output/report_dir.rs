@@ -103,14 +103,14 @@ fn settings_line(run: &Run) -> String {
     format!(
         "{} steps, batch {}, learning rate {}, seed {}, logged every {} steps; \
          TensorFlow {} (intra-op threads {}, inter-op threads {}) on {}, started {}",
-        h.steps,
-        h.batch_size,
-        format_g(h.learning_rate),
-        h.seed,
-        h.log_every,
+        h.run.steps,
+        h.run.batch_size,
+        format_g(f64::from(h.run.learning_rate)),
+        h.run.seed,
+        h.run.log_every,
         h.tensorflow_version,
-        threads(h.intra_op_threads),
-        threads(h.inter_op_threads),
+        threads(h.run.intra_op_threads),
+        threads(h.run.inter_op_threads),
         h.host,
         h.started_at
     )

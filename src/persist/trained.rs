@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::config::RunConfig;
 use crate::fsx::sync_dir;
-use crate::persist::checkpoint::{saved_variables, RunSettings, VARIABLES_FILES, VARIABLES_PREFIX};
+use crate::persist::checkpoint::{saved_variables, VARIABLES_FILES, VARIABLES_PREFIX};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -31,19 +32,13 @@ pub struct ModelInfo {
     pub steps: u64,
     /// The test accuracy `train` printed for these variables.
     pub test_accuracy: f32,
-    pub settings: RunSettings,
+    pub settings: RunConfig,
     pub tensorflow_version: String,
     pub tflayers_version: String,
 }
 
 impl ModelInfo {
-    pub fn new(
-        model: &str,
-        steps: u64,
-        test_accuracy: f32,
-        settings: RunSettings,
-        tf: &str,
-    ) -> Self {
+    pub fn new(model: &str, steps: u64, test_accuracy: f32, settings: RunConfig, tf: &str) -> Self {
         Self {
             format: FORMAT,
             model: model.to_string(),

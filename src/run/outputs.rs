@@ -16,7 +16,7 @@ use anyhow::{ensure, Context, Result};
 use crate::config::RunConfig;
 use crate::manifest::Manifest;
 use crate::metrics::{
-    final_record, host_name, now_rfc3339, setting, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
+    final_record, host_name, now_rfc3339, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
 };
 use crate::mnist::dataset::DataSets;
 use crate::output::article::ArticlePrinter;
@@ -58,16 +58,8 @@ pub fn header(run: &RunConfig) -> Header {
     Header {
         schema: SCHEMA_VERSION,
         program: PROGRAM.to_string(),
-        model: run.model.clone(),
-        steps: run.steps,
-        batch_size: run.batch_size as u64,
-        learning_rate: setting(run.learning_rate),
-        seed: u64::from(run.seed),
-        log_every: run.log_every,
-        data_dir: run.data_dir.display().to_string(),
+        run: run.clone(),
         tensorflow_version: tensorflow_version(),
-        intra_op_threads: run.intra_op_threads,
-        inter_op_threads: run.inter_op_threads,
         host: host_name(),
         started_at: now_rfc3339(),
     }
@@ -199,8 +191,10 @@ mod tests {
     use super::*;
     use crate::metrics::Record;
 
-    /// The header line `--metrics` wrote before the settings became one `RunConfig`: the same
-    /// fields in the same order, the learning rate as the f32's shortest decimal.
+    /// The header line `--metrics` wrote before the header embedded `RunConfig` still reads,
+    /// with the same values; a header written now reads back to itself and holds every field
+    /// name of the old one (plus `eval_batch_size` and `validation_size`), the learning rate
+    /// still as the f32's shortest decimal.
     #[test]
     fn the_header_keeps_its_format() {
         let run = RunConfig {
@@ -216,10 +210,24 @@ mod tests {
         header.tensorflow_version = "2.21.0".into();
         header.host = "box".into();
         header.started_at = "2026-01-01T00:00:00Z".into();
+        let old = r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":300,"batch_size":100,"learning_rate":0.00003,"seed":7,"log_every":100,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":2,"inter_op_threads":null,"host":"box","started_at":"2026-01-01T00:00:00Z"}"#;
+        let read: Record = serde_json::from_str(old).unwrap();
+        // The old format did not record the evaluation chunks.
+        let mut unchunked = header.clone();
+        unchunked.run.eval_batch_size = None;
+        assert_eq!(read, Record::Header(unchunked));
+
         let line = serde_json::to_string(&Record::Header(header.clone())).unwrap();
-        let expected = r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":300,"batch_size":100,"learning_rate":0.00003,"seed":7,"log_every":100,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":2,"inter_op_threads":null,"host":"box","started_at":"2026-01-01T00:00:00Z"}"#;
-        assert_eq!(line, expected);
-        let read: Record = serde_json::from_str(expected).unwrap();
+        assert!(line.contains(r#""learning_rate":0.00003,"#), "{line}");
+        let read: Record = serde_json::from_str(&line).unwrap();
         assert_eq!(read, Record::Header(header));
+        let names = |text: &str| -> Vec<String> {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            value.as_object().unwrap().keys().cloned().collect()
+        };
+        let new_names = names(&line);
+        for name in names(old) {
+            assert!(new_names.contains(&name), "{name} is missing from {line}");
+        }
     }
 }

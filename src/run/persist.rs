@@ -7,30 +7,18 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::config::RunConfig;
 use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
 use crate::options::TrainOptions;
-use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint, RunSettings};
+use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint};
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
 use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
 
-/// The settings a checkpoint records and a resumed run must share.
-pub fn run_settings(config: &RunConfig) -> RunSettings {
-    RunSettings {
-        batch_size: config.batch_size as u64,
-        learning_rate: config.learning_rate,
-        seed: config.seed,
-        validation_size: config.validation_size as u64,
-    }
-}
-
 /// The checkpoint, resume and save state of one `train` run.
 pub struct Persistence {
     options: TrainOptions,
-    settings: RunSettings,
     resume: Option<Checkpoint>,
     writer: Option<CheckpointWriter>,
     exported: PathBuf,
@@ -42,14 +30,13 @@ impl Persistence {
     pub fn prepare(options: &TrainOptions, manifest: &Manifest) -> Result<Self> {
         let run = &options.common.run;
         let persist = &options.persist;
-        let settings = run_settings(run);
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
         }
         let resume = match &persist.resume {
             Some(dir) => {
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
-                checkpoint.check_compatible(&run.model, &settings, run.steps)?;
+                checkpoint.check_compatible(run)?;
                 Some(checkpoint)
             }
             None => None,
@@ -57,7 +44,6 @@ impl Persistence {
         Ok(Self {
             exported: manifest.model_dir(&run.model),
             options: options.clone(),
-            settings,
             resume,
             writer: None,
         })
@@ -84,7 +70,7 @@ impl Persistence {
                 dir,
                 every,
                 self.model(),
-                self.settings.clone(),
+                self.options.common.run.clone(),
                 DataFingerprint::of(&data.train),
                 &tf,
             )?),
@@ -147,7 +133,7 @@ impl Persistence {
                         self.model(),
                         result.steps,
                         result.test.accuracy,
-                        self.settings.clone(),
+                        self.options.common.run.clone(),
                         &tensorflow_version(),
                     );
                     trained::write(dir, &self.exported, engine, &info).with_context(|| {
@@ -252,10 +238,12 @@ pub fn resume_command(options: &TrainOptions, dir: &Path) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::config::RunConfig;
 
-    /// A checkpoint's `settings` as written before the settings became one `RunConfig` loads
-    /// and equals what a run with the same flags records.
+    /// A checkpoint's `settings` as written before they became the whole `RunConfig` loads
+    /// with the same four values (the fields it did not record read as defaults; the model is
+    /// the checkpoint's own `model`); written now, they hold the same field names, the
+    /// learning rate as the decimal given, and read back to the run.
     #[test]
     fn checkpoint_settings_keep_their_format() {
         let run = RunConfig {
@@ -265,10 +253,19 @@ mod tests {
             validation_size: 100,
             ..RunConfig::default()
         };
-        let written = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
-        let settings = run_settings(&run);
-        assert_eq!(serde_json::to_string(&settings).unwrap(), written);
-        let read: RunSettings = serde_json::from_str(written).unwrap();
-        assert_eq!(read, settings);
+        let old = r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
+        let read: RunConfig = serde_json::from_str(old).unwrap();
+        let unnamed = RunConfig {
+            model: String::new(),
+            ..run.clone()
+        };
+        assert_eq!(read, unnamed);
+        let written = serde_json::to_string(&run).unwrap();
+        assert!(
+            written.contains(r#""batch_size":50,"learning_rate":0.001,"seed":3,"#),
+            "{written}"
+        );
+        assert!(written.contains(r#""validation_size":100,"#), "{written}");
+        assert_eq!(serde_json::from_str::<RunConfig>(&written).unwrap(), run);
     }
 }

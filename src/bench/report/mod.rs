@@ -14,6 +14,7 @@ use serde::Serialize;
 use crate::bench::data::Samples;
 use crate::bench::machine::Machine;
 use crate::bench::Breakdown;
+use crate::config::RunConfig;
 
 /// One side's samples and their spread.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -63,20 +64,14 @@ impl Pair {
     }
 }
 
-/// The settings of the run, as given on the command line.
+/// The settings of the run, as given on the command line: the run (its `steps` per round,
+/// no model), flattened into the record, and the bench's own.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Settings {
-    pub steps: u64,
+    #[serde(flatten)]
+    pub run: RunConfig,
     pub repeat: u64,
     pub warmup: u64,
-    pub batch_size: u64,
-    pub learning_rate: f32,
-    pub seed: u32,
-    pub log_every: u64,
-    pub eval_batch_size: Option<u64>,
-    pub intra_op_threads: Option<u32>,
-    pub inter_op_threads: Option<u32>,
-    pub data_dir: String,
     pub test_images: usize,
 }
 
@@ -179,17 +174,13 @@ mod tests {
 
     pub(super) fn settings() -> Settings {
         Settings {
-            steps: 1000,
+            run: RunConfig {
+                model: String::new(),
+                inter_op_threads: Some(2),
+                ..RunConfig::default()
+            },
             repeat: 3,
             warmup: 10,
-            batch_size: 100,
-            learning_rate: 1e-4,
-            seed: 0,
-            log_every: 100,
-            eval_batch_size: None,
-            intra_op_threads: None,
-            inter_op_threads: Some(2),
-            data_dir: "data/mnist".into(),
             test_images: 10_000,
         }
     }

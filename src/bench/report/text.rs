@@ -95,8 +95,8 @@ impl BenchReport {
         });
         format!(
             "Training step, ms (rounds of {} steps, batch {}, after {} warm-up steps)\n{}",
-            s.steps,
-            s.batch_size,
+            s.run.steps,
+            s.run.batch_size,
             s.warmup,
             text_table(
                 &[
@@ -114,7 +114,7 @@ impl BenchReport {
 
     fn eval_table(&self) -> String {
         let s = &self.settings;
-        let how = match s.eval_batch_size {
+        let how = match s.run.eval_batch_size {
             Some(n) => format!("in chunks of {n}"),
             None => "in one run".into(),
         };
@@ -214,7 +214,7 @@ fn reproduce_table(r: &ReproduceBench, s: &Settings) -> String {
     format!(
         "The article's five runs, {} steps each, whole processes\n  rust:   {}\n  python: {}\n\
          {table}results: {results}\n",
-        s.steps, r.rust_command, r.python_command,
+        s.run.steps, r.rust_command, r.python_command,
     )
 }
 
@@ -223,13 +223,13 @@ fn settings_line(s: &Settings) -> String {
     format!(
         "batch {}, learning rate {}, seed {}, log every {}, intra-op threads {}, inter-op \
          threads {} (threads column: intra/inter, auto = TensorFlow's choice), data {}",
-        s.batch_size,
-        s.learning_rate,
-        s.seed,
-        s.log_every,
-        threads(s.intra_op_threads),
-        threads(s.inter_op_threads),
-        s.data_dir
+        s.run.batch_size,
+        s.run.learning_rate,
+        s.run.seed,
+        s.run.log_every,
+        threads(s.run.intra_op_threads),
+        threads(s.run.inter_op_threads),
+        s.run.data_dir.display()
     )
 }
 

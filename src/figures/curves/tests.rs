@@ -4,22 +4,21 @@ use super::*;
 use crate::metrics::{FinalRecord, Header, StepRecord, PROGRAM, SCHEMA_VERSION};
 use std::path::PathBuf;
 
-fn run(model: &str, program: &str, seed: u64, path: &str) -> Run {
+fn run(model: &str, program: &str, seed: u32, path: &str) -> Run {
     Run {
         path: PathBuf::from(path),
         header: Header {
             schema: SCHEMA_VERSION,
             program: program.into(),
-            model: model.into(),
-            steps: 100,
-            batch_size: 100,
-            learning_rate: 0.0001,
-            seed,
-            log_every: 10,
-            data_dir: "d".into(),
+            run: crate::config::RunConfig {
+                model: model.into(),
+                steps: 100,
+                seed,
+                log_every: 10,
+                data_dir: "d".into(),
+                ..Default::default()
+            },
             tensorflow_version: "2.21.0".into(),
-            intra_op_threads: None,
-            inter_op_threads: None,
             host: "h".into(),
             started_at: "2017-06-01T12:00:00Z".into(),
         },

@@ -118,7 +118,7 @@ fn reads_a_complete_file_and_keeps_float32_values() {
     ])
     .unwrap();
     assert_eq!(file.header.program, "python");
-    assert_eq!(file.header.inter_op_threads, Some(2));
+    assert_eq!(file.header.run.inter_op_threads, Some(2));
     assert_eq!(file.steps.len(), 2);
     assert_eq!(float32(file.steps[0].batch_accuracy), 0.05f32);
     assert_eq!(float32(file.steps[1].batch_accuracy), 0.33f32);

@@ -40,7 +40,7 @@ pub mod writer;
 mod tests;
 
 pub use reader::{open_for_resume, verify};
-pub use state::{Checkpoint, CheckpointState, DataFingerprint, FileSum, RunSettings};
+pub use state::{Checkpoint, CheckpointState, DataFingerprint, FileSum};
 pub use writer::CheckpointWriter;
 
 /// The pointer to the latest checkpoint inside a checkpoint folder.

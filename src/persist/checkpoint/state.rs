@@ -2,7 +2,9 @@
 //! decide whether it can continue a run: same model, same settings, same training data.
 //!
 //! The JSON layout is versioned by [`FORMAT`]; a file of another version is refused by the
-//! reader with a message that says so.
+//! reader with a message that says so. `settings` is the run's [`RunConfig`]; checkpoints
+//! written when it held only the four settings [`Checkpoint::check_compatible`] compares
+//! still load, the other fields reading as their defaults.
 
 use std::path::PathBuf;
 
@@ -10,21 +12,12 @@ use anyhow::{ensure, Result};
 use serde::{Deserialize, Serialize};
 
 use super::VARIABLES_PREFIX;
+use crate::config::RunConfig;
 use crate::mnist::batcher::BatchState;
 use crate::mnist::dataset::DataSet;
 
 /// Version of `state.json`'s layout.
 pub const FORMAT: u32 = 1;
-
-/// The settings a resumed run must share with the run it continues: they shape the
-/// optimisation or the batch order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunSettings {
-    pub batch_size: u64,
-    pub learning_rate: f32,
-    pub seed: u32,
-    pub validation_size: u64,
-}
 
 /// Identifies the training split, so a checkpoint is not resumed on other data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,7 +53,8 @@ pub struct CheckpointState {
     pub model: String,
     /// Steps trained.
     pub step: u64,
-    pub settings: RunSettings,
+    /// The settings of the run that started the checkpoint folder (a resumed run keeps them).
+    pub settings: RunConfig,
     pub data: DataFingerprint,
     pub tensorflow_version: String,
     pub tflayers_version: String,
@@ -93,10 +87,11 @@ impl Checkpoint {
         self.dir.join(VARIABLES_PREFIX)
     }
 
-    /// Fails unless this checkpoint can continue a run of `model` with `settings` up to
-    /// `steps` steps; the errors name the flag to change.
-    pub fn check_compatible(&self, model: &str, settings: &RunSettings, steps: u64) -> Result<()> {
-        let s = &self.state;
+    /// Fails unless this checkpoint can continue `run`: the same model and the settings that
+    /// shape the optimisation or the batch order, at most `run.steps` steps; the errors name
+    /// the flag to change.
+    pub fn check_compatible(&self, run: &RunConfig) -> Result<()> {
+        let (s, model, steps) = (&self.state, run.model.as_str(), run.steps);
         let here = self.dir.display();
         ensure!(
             s.model == model,
@@ -109,22 +104,18 @@ impl Checkpoint {
         for (flag, same, was) in [
             (
                 "--batch-size",
-                saved.batch_size == settings.batch_size,
+                saved.batch_size == run.batch_size,
                 saved.batch_size.to_string(),
             ),
             (
                 "--learning-rate",
-                saved.learning_rate == settings.learning_rate,
+                saved.learning_rate == run.learning_rate,
                 saved.learning_rate.to_string(),
             ),
-            (
-                "--seed",
-                saved.seed == settings.seed,
-                saved.seed.to_string(),
-            ),
+            ("--seed", saved.seed == run.seed, saved.seed.to_string()),
             (
                 "--validation-size",
-                saved.validation_size == settings.validation_size,
+                saved.validation_size == run.validation_size,
                 saved.validation_size.to_string(),
             ),
         ] {

@@ -7,6 +7,7 @@ use std::path::Path;
 use anyhow::{bail, Result};
 
 use super::*;
+use crate::config::RunConfig;
 use crate::mnist::batcher::{BatchState, Batcher};
 use crate::train::{BatchMetrics, Checkpointer, Engine, Evaluation};
 
@@ -43,13 +44,21 @@ impl Engine for Fake {
     }
 }
 
-fn settings() -> RunSettings {
-    RunSettings {
+/// A run of `dense` up to `steps`.
+fn settings_for(steps: u64) -> RunConfig {
+    RunConfig {
+        model: "dense".into(),
+        steps,
         batch_size: 10,
         learning_rate: 1e-4,
         seed: 3,
         validation_size: 5,
+        ..RunConfig::default()
     }
+}
+
+fn settings() -> RunConfig {
+    settings_for(15)
 }
 
 fn fingerprint() -> DataFingerprint {
@@ -121,7 +130,7 @@ fn writes_verifies_and_keeps_the_newest_two() {
     assert_eq!(ckpt.dir, root.path().join("ckpt-15"));
     assert_eq!(ckpt.state.batches, batches(15));
     assert_eq!(ckpt.state.settings, settings());
-    ckpt.check_compatible("dense", &settings(), 15).unwrap();
+    ckpt.check_compatible(&settings()).unwrap();
     // A specific checkpoint folder can be resumed too.
     let older = open_for_resume(&root.path().join("ckpt-10")).unwrap();
     assert_eq!(older.state.step, 10);
@@ -246,13 +255,13 @@ fn incompatible_settings_name_the_flag() {
     let _run = one_checkpoint(root.path());
     let ckpt = open_for_resume(root.path()).unwrap();
     let err = ckpt
-        .check_compatible("hidden", &settings(), 10)
+        .check_compatible(&settings_for(10).for_model("hidden"))
         .unwrap_err();
     assert!(err.to_string().contains("--model dense"), "{err}");
-    let mut other = settings();
+    let mut other = settings_for(10);
     other.seed = 4;
-    let err = ckpt.check_compatible("dense", &other, 10).unwrap_err();
+    let err = ckpt.check_compatible(&other).unwrap_err();
     assert!(err.to_string().contains("--seed 3"), "{err}");
-    let err = ckpt.check_compatible("dense", &settings(), 4).unwrap_err();
+    let err = ckpt.check_compatible(&settings_for(4)).unwrap_err();
     assert!(err.to_string().contains("--steps 5 or more"), "{err}");
 }

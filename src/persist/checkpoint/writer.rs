@@ -8,13 +8,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
 
-use super::state::{
-    Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, RunSettings, FORMAT,
-};
+use super::state::{Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, FORMAT};
 use super::{
     ckpt_name, crc32_of, list_checkpoints, saved_variables, POINTER_FILE, STATE_FILE,
     VARIABLES_FILES, VARIABLES_PREFIX,
 };
+use crate::config::RunConfig;
 use crate::fsx::{sync_dir, write_atomically, TEMP_PREFIX};
 use crate::mnist::batcher::BatchState;
 use crate::persist::lock::DirLock;
@@ -36,7 +35,7 @@ pub struct CheckpointWriter {
     root: PathBuf,
     every: Option<u64>,
     model: String,
-    settings: RunSettings,
+    settings: RunConfig,
     data: DataFingerprint,
     tensorflow_version: String,
     /// The step of the newest checkpoint of this run in `root`: it is kept beside the next.
@@ -56,7 +55,7 @@ impl CheckpointWriter {
         root: &Path,
         every: Option<u64>,
         model: &str,
-        settings: RunSettings,
+        settings: RunConfig,
         data: DataFingerprint,
         tensorflow_version: &str,
     ) -> Result<Self> {
