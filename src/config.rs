@@ -33,14 +33,19 @@ pub const DEFAULT_LOG_EVERY: u64 = 100;
 /// One training run: the model, the loop's settings and the data they apply to.
 ///
 /// The defaults are the article's (`conv2`'s settings, 1000 steps of 100 images).
+///
+/// Files written before the records embedded it lack some fields: checkpoints recorded only the
+/// batch size, learning rate, seed and validation size, metrics headers no validation size or
+/// evaluation chunk. Those fields read as their defaults; the batch size, learning rate and
+/// seed, which every record had, stay required.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
 pub struct RunConfig {
     /// The model's name in `models/manifest.json`; empty (and not written) when a command
     /// runs several models in turn.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub model: String,
     /// Training steps (the total, also when resuming).
+    #[serde(default = "default_steps")]
     pub steps: u64,
     /// Images per training batch.
     pub batch_size: usize,
@@ -50,13 +55,15 @@ pub struct RunConfig {
     /// Seeds NumPy's `RandomState` for the batch order.
     pub seed: u32,
     /// Print the batch accuracy every this many steps.
+    #[serde(default = "default_log_every")]
     pub log_every: u64,
     /// Evaluate the test set in chunks of this many images instead of all at once.
     pub eval_batch_size: Option<usize>,
     /// The folder holding the four data files (written lossily if not UTF-8).
-    #[serde(serialize_with = "display")]
+    #[serde(serialize_with = "display", default = "default_data_dir")]
     pub data_dir: PathBuf,
     /// Training images held out for validation.
+    #[serde(default = "default_validation_size")]
     pub validation_size: usize,
     /// TensorFlow threads inside one op; `None` lets TensorFlow (or the manifest) choose.
     pub intra_op_threads: Option<u32>,
@@ -64,18 +71,34 @@ pub struct RunConfig {
     pub inter_op_threads: Option<u32>,
 }
 
+fn default_steps() -> u64 {
+    DEFAULT_STEPS
+}
+
+fn default_log_every() -> u64 {
+    DEFAULT_LOG_EVERY
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from(DEFAULT_DATA_DIR)
+}
+
+fn default_validation_size() -> usize {
+    VALIDATION_SIZE
+}
+
 impl Default for RunConfig {
     fn default() -> Self {
         Self {
             model: "conv2".to_string(),
-            steps: DEFAULT_STEPS,
+            steps: default_steps(),
             batch_size: DEFAULT_BATCH_SIZE,
             learning_rate: DEFAULT_LEARNING_RATE,
             seed: 0,
-            log_every: DEFAULT_LOG_EVERY,
+            log_every: default_log_every(),
             eval_batch_size: None,
-            data_dir: PathBuf::from(DEFAULT_DATA_DIR),
-            validation_size: VALIDATION_SIZE,
+            data_dir: default_data_dir(),
+            validation_size: default_validation_size(),
             intra_op_threads: None,
             inter_op_threads: None,
         }
@@ -177,5 +200,26 @@ mod tests {
         assert!(text(all.child_flags(0, Path::new("m"))).ends_with(
             "--models-dir m --eval-batch-size 1000 --intra-op-threads 2 --inter-op-threads 1"
         ));
+    }
+
+    #[test]
+    fn old_records_load_and_a_record_without_the_core_settings_is_refused() {
+        let old_checkpoint =
+            r#"{"batch_size":50,"learning_rate":0.001,"seed":3,"validation_size":100}"#;
+        let read: RunConfig = serde_json::from_str(old_checkpoint).unwrap();
+        assert_eq!(
+            (read.batch_size, read.seed, read.validation_size),
+            (50, 3, 100)
+        );
+        assert_eq!(
+            (read.steps, read.log_every),
+            (DEFAULT_STEPS, DEFAULT_LOG_EVERY)
+        );
+        for missing in ["batch_size", "learning_rate", "seed"] {
+            let mut record: serde_json::Value = serde_json::from_str(old_checkpoint).unwrap();
+            record.as_object_mut().unwrap().remove(missing);
+            let err = serde_json::from_value::<RunConfig>(record).unwrap_err();
+            assert!(err.to_string().contains(missing), "{err}");
+        }
     }
 }
