@@ -15,7 +15,7 @@ use super::{
     ckpt_name, crc32_of, list_checkpoints, saved_variables, POINTER_FILE, STATE_FILE,
     VARIABLES_FILES, VARIABLES_PREFIX,
 };
-use crate::fsx::{sync_dir, write_atomically, TEMP_PREFIX};
+use crate::fsx::{replace_dir, sync_dir, write_json, TEMP_PREFIX};
 use crate::mnist::batcher::BatchState;
 use crate::persist::lock::DirLock;
 use crate::train::{Checkpointer, Engine};
@@ -123,35 +123,21 @@ impl CheckpointWriter {
 
     fn write(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
         let name = ckpt_name(step);
-        let tmp = self
-            .root
-            .join(format!("{TEMP_PREFIX}{name}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)
-                .with_context(|| format!("cannot remove the leftover {}", tmp.display()))?;
-        }
-        let result = self.write_into(&tmp, engine, step, batches);
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&tmp);
-        }
-        result?;
+        let pid = std::process::id();
         let final_dir = self.root.join(&name);
-        if final_dir.exists() {
-            // A leftover of a run that was killed after this rename but before its pointer
-            // update (the pointer never named it), or a checkpoint past the one resumed from.
-            let aside = self
-                .root
-                .join(format!("{TEMP_PREFIX}old-{name}-{}", std::process::id()));
-            fs::rename(&final_dir, &aside)
-                .with_context(|| format!("cannot move {} aside", final_dir.display()))?;
-        }
-        fs::rename(&tmp, &final_dir).with_context(|| {
-            format!("cannot rename {} to {}", tmp.display(), final_dir.display())
-        })?;
-        sync_dir(&self.root)?;
-        let pointer = Pointer { latest: name, step };
-        let json = serde_json::to_vec_pretty(&pointer).context("cannot serialise the pointer")?;
-        write_atomically(&self.root.join(POINTER_FILE), &json)?;
+        // An existing `ckpt-<step>/` is a leftover of a run killed after this rename but
+        // before its pointer update (the pointer never named it), or a checkpoint past the
+        // one resumed from: it goes aside, under a name the pruning below removes.
+        replace_dir(
+            &final_dir,
+            &self.root.join(format!("{TEMP_PREFIX}{name}-{pid}")),
+            &self.root.join(format!("{TEMP_PREFIX}old-{name}-{pid}")),
+            |tmp| self.write_into(tmp, engine, step, batches),
+        )?;
+        write_json(
+            &self.root.join(POINTER_FILE),
+            &Pointer { latest: name, step },
+        )?;
         let previous = self.last_saved.replace(step);
         self.last_dir = Some(final_dir.clone());
         self.prune(step, previous)?;
