@@ -17,7 +17,7 @@
 //! The mirrors can be replaced (`--mirror`, or the environment variable
 //! [`super::catalog::MIRRORS_ENV`]); the tests use that to point at a local server.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -128,16 +128,14 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let probe = dir.join(format!(".tflayers-write-test-{}", std::process::id()));
-    File::create(&probe).with_context(|| {
+    // An unnamed temporary file, gone when dropped.
+    tempfile::tempfile_in(dir).with_context(|| {
         format!(
             "cannot write to the data folder {}; make it writable or choose another \
              --data-dir",
             dir.display()
         )
     })?;
-    fs::remove_file(&probe)
-        .with_context(|| format!("cannot remove the probe file {}", probe.display()))?;
     Ok(())
 }
 

@@ -182,59 +182,47 @@ impl Stamp {
     }
 }
 
+/// The stamps of one data folder, as [`STAMP_FILE`] holds them.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct StampFile {
+pub struct Stamps {
+    #[serde(skip)]
+    dir: PathBuf,
     version: u32,
     files: BTreeMap<String, Stamp>,
-}
-
-/// The stamps of one data folder.
-#[derive(Debug)]
-pub struct Stamps {
-    dir: PathBuf,
-    files: BTreeMap<String, Stamp>,
+    #[serde(skip)]
     changed: bool,
 }
 
 impl Stamps {
     /// Reads the stamps of `dir`; a missing or unreadable stamp file gives no stamps.
     pub fn load(dir: &Path) -> Self {
-        let files = fs::read(dir.join(STAMP_FILE))
+        let mut stamps = fs::read(dir.join(STAMP_FILE))
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<StampFile>(&bytes).ok())
+            .and_then(|bytes| serde_json::from_slice::<Self>(&bytes).ok())
             .filter(|stamps| stamps.version == STAMP_VERSION)
-            .map(|stamps| stamps.files)
             .unwrap_or_default();
-        Self {
-            dir: dir.to_path_buf(),
-            files,
-            changed: false,
-        }
+        stamps.version = STAMP_VERSION;
+        stamps.dir = dir.to_path_buf();
+        stamps
     }
 
     /// Whether a stamp says the file of `spec`, now described by `meta`, was verified.
     pub fn is_verified(&self, spec: &FileSpec, meta: &Metadata) -> bool {
-        match (self.files.get(spec.name), Stamp::of(meta, spec.sha256)) {
-            (Some(stamp), Some(now)) => *stamp == now,
-            _ => false,
-        }
+        let now = Stamp::of(meta, spec.sha256);
+        now.is_some() && self.files.get(spec.name) == now.as_ref()
     }
 
     /// Records that the file of `spec` (described by `meta`) holds the published content.
     pub fn record(&mut self, spec: &FileSpec, meta: &Metadata) {
         if let Some(stamp) = Stamp::of(meta, spec.sha256) {
-            if self.files.get(spec.name) != Some(&stamp) {
-                self.files.insert(spec.name.to_string(), stamp);
-                self.changed = true;
-            }
+            let name = spec.name.to_string();
+            self.changed |= self.files.insert(name, stamp.clone()) != Some(stamp);
         }
     }
 
     /// Drops the stamp of `name` (the file was replaced or moved).
     pub fn forget(&mut self, name: &str) {
-        if self.files.remove(name).is_some() {
-            self.changed = true;
-        }
+        self.changed |= self.files.remove(name).is_some();
     }
 
     /// Writes the stamps back if they changed ([`write_json`]). A
@@ -248,11 +236,7 @@ impl Stamps {
         if is_read_only(&self.dir) {
             bail!("cannot write {}: the folder is read-only", path.display());
         }
-        let stamps = StampFile {
-            version: STAMP_VERSION,
-            files: self.files.clone(),
-        };
-        write_json(&path, &stamps)?;
+        write_json(&path, self)?;
         self.changed = false;
         Ok(())
     }

@@ -26,8 +26,7 @@
 //! [`BatchState`]: crate::mnist::batcher::BatchState
 //! [`Engine::save_variables`]: crate::train::Engine::save_variables
 
-use std::fs::{self, File};
-use std::io::Read;
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
@@ -78,23 +77,11 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(found)
 }
 
-/// The size and CRC-32 of the file at `path`.
+/// The size and CRC-32 of the file at `path` (read whole: the variables files are a few
+/// tens of MB at most).
 fn crc32_of(path: &Path) -> Result<(u64, u32)> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    Ok((bytes, hasher.finalize()))
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((bytes.len() as u64, crc32fast::hash(&bytes)))
 }
 
 /// The files TensorFlow's saver wrote for the prefix `dir/variables`, or an error naming the
