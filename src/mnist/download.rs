@@ -24,7 +24,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::catalog::{DatasetKind, FileSpec};
-use super::verify::{check_file, is_read_only, mismatch_message, move_aside, FileStatus, Stamps};
+use super::verify::{check_file, is_read_only, mismatch_message, FileStatus, Stamps};
 use fetch::{build_client, fetch};
 
 mod fetch;
@@ -206,39 +206,14 @@ fn download_into(
     // Stamps are saved only as files arrive: a download that fails changes nothing.
     let client = build_client(config)?;
     for (spec, replace) in wanted {
-        let path = dir.join(spec.name);
-        let fetched = fetch(&client, kind, dir, spec, config)?;
-        let placed = replace
-            .then(|| move_aside(&path))
-            .transpose()
-            .and_then(|aside| {
-                fs::rename(&fetched.temp, &path).with_context(|| {
-                    format!(
-                        "cannot move the verified download into place as {}",
-                        path.display()
-                    )
-                })?;
-                Ok(aside)
-            });
-        if placed.is_err() {
-            let _ = fs::remove_file(&fetched.temp);
-        }
-        let moved_aside = placed?;
-        if let Ok(meta) = fs::metadata(&path) {
+        let outcome = fetch(&client, (kind, dir, config), spec, replace)?;
+        if let Ok(meta) = fs::metadata(dir.join(spec.name)) {
             stamps.record(spec, &meta);
             stamps.save_if_possible();
         }
-        if let Some(aside) = &moved_aside {
-            eprintln!("the previous {} is kept as {}", spec.name, aside.display());
-        }
         outcomes.push(FileOutcome {
             name: spec.name,
-            outcome: Outcome::Downloaded {
-                url: fetched.url,
-                bytes: fetched.bytes,
-                seconds: fetched.seconds,
-                moved_aside,
-            },
+            outcome,
         });
     }
     stamps.save_if_possible();

@@ -13,9 +13,9 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{DownloadConfig, ProgressMode};
+use super::{DownloadConfig, Outcome, ProgressMode};
 use crate::mnist::catalog::{file_url, DatasetKind, FileSpec};
-use crate::mnist::verify::{digest_gz_file, mismatch_message};
+use crate::mnist::verify::{digest_gz_file, mismatch_message, move_aside};
 
 /// The blocking HTTP client with the configured timeouts.
 pub(super) fn build_client(config: &DownloadConfig) -> Result<reqwest::blocking::Client> {
@@ -29,22 +29,14 @@ pub(super) fn build_client(config: &DownloadConfig) -> Result<reqwest::blocking:
         .context("cannot set up the HTTP client")
 }
 
-/// A verified download waiting under its temporary name.
-pub(super) struct Fetched {
-    pub(super) temp: PathBuf,
-    pub(super) url: String,
-    pub(super) bytes: u64,
-    pub(super) seconds: f64,
-}
-
-/// Tries every mirror, for up to `1 + retries` rounds, until one serves the published file.
+/// Tries every mirror, for up to `1 + retries` rounds, until one serves the published file,
+/// and moves it into place (the present copy aside first, when `replace`).
 pub(super) fn fetch(
     client: &reqwest::blocking::Client,
-    kind: DatasetKind,
-    dir: &Path,
+    (kind, dir, config): (DatasetKind, &Path, &DownloadConfig),
     spec: &FileSpec,
-    config: &DownloadConfig,
-) -> Result<Fetched> {
+    replace: bool,
+) -> Result<Outcome> {
     if config.mirrors.is_empty() {
         bail!("no mirrors to download {} from", spec.name);
     }
@@ -73,7 +65,18 @@ pub(super) fn fetch(
             }
             // The outer error is ours (stop), the inner one the mirror's (try the next).
             match result? {
-                Ok(fetched) => return Ok(fetched),
+                Ok((bytes, seconds)) => {
+                    let moved_aside = place(&dir.join(spec.name), &temp, replace)?;
+                    if let Some(aside) = &moved_aside {
+                        eprintln!("the previous {} is kept as {}", spec.name, aside.display());
+                    }
+                    return Ok(Outcome::Downloaded {
+                        url,
+                        bytes,
+                        seconds,
+                        moved_aside,
+                    });
+                }
                 Err(err) => {
                     eprintln!("{url}: {err:#}");
                     failures.push((url, err));
@@ -82,6 +85,27 @@ pub(super) fn fetch(
         }
     }
     Err(all_failed(kind, dir, spec, config, &failures))
+}
+
+/// Moves the verified download at `temp` to `path`, moving the present `path` aside first
+/// when `replace`; returns where the old copy went.
+fn place(path: &Path, temp: &Path, replace: bool) -> Result<Option<PathBuf>> {
+    let placed = replace
+        .then(|| move_aside(path))
+        .transpose()
+        .and_then(|aside| {
+            fs::rename(temp, path).with_context(|| {
+                format!(
+                    "cannot move the verified download into place as {}",
+                    path.display()
+                )
+            })?;
+            Ok(aside)
+        });
+    if placed.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    placed
 }
 
 /// Temporary downloads are named `.NAME.part-PID`.
@@ -222,7 +246,7 @@ fn attempt(
     spec: &FileSpec,
     config: &DownloadConfig,
     bar: &ProgressBar,
-) -> Result<Result<Fetched>> {
+) -> Result<Result<(u64, f64)>> {
     let start = Instant::now();
     let mut response = match client.get(url).send() {
         Ok(response) => response,
@@ -277,12 +301,7 @@ fn attempt(
                  content verified",
                 short_name(url)
             );
-            Ok(Fetched {
-                temp: temp.to_path_buf(),
-                url: url.to_string(),
-                bytes: received,
-                seconds,
-            })
+            Ok((received, seconds))
         }
         Ok(digest) => Err(anyhow!(
             "{}; the mirror served a different or corrupted file, which was discarded",
