@@ -43,8 +43,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let prefix = format!("{TEMP_PREFIX}{}-", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix);
+    // `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
     #[cfg(unix)]
-    builder.permissions(new_file_permissions());
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     // Dropping the temporary file on an error below removes it.
     let mut temp = builder
         .tempfile_in(&dir)
@@ -113,13 +114,6 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync {}", dir.display()))
-}
-
-/// `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
-#[cfg(unix)]
-fn new_file_permissions() -> fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    fs::Permissions::from_mode(0o666)
 }
 
 #[cfg(test)]

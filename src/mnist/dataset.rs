@@ -137,10 +137,8 @@ pub struct DataSets {
 
 /// Checks that an image file and a label file describe the same 28x28 examples.
 fn check_pair(
-    images: &Images,
-    labels: &[u8],
-    images_name: impl Display,
-    labels_name: impl Display,
+    (images, labels): (&Images, &[u8]),
+    (images_name, labels_name): (impl Display, impl Display),
 ) -> Result<()> {
     ensure!(
         images.rows == IMAGE_SIDE && images.cols == IMAGE_SIDE,
@@ -175,18 +173,10 @@ impl DataSets {
         test_labels: &[u8],
         validation_size: usize,
     ) -> Result<Self> {
-        check_pair(
-            train_images,
-            train_labels,
-            "training images",
-            "training labels",
-        )?;
-        check_pair(test_images, test_labels, "test images", "test labels")?;
-        Self::split(
-            (train_images, train_labels),
-            (test_images, test_labels),
-            validation_size,
-        )
+        let (train, test) = ((train_images, train_labels), (test_images, test_labels));
+        check_pair(train, ("training images", "training labels"))?;
+        check_pair(test, ("test images", "test labels"))?;
+        Self::split(train, test, validation_size)
     }
 
     /// [`DataSets::from_parts`] on images and labels already checked to match.
@@ -281,44 +271,32 @@ pub fn read_data_sets_hashing(
     validation_size: usize,
     hash: [bool; 4],
 ) -> Result<(DataSets, [Option<Digest>; 4])> {
-    let [train_images_path, train_labels_path, test_images_path, test_labels_path] = [
+    let paths = [
         TRAIN_IMAGES_FILE,
         TRAIN_LABELS_FILE,
         TEST_IMAGES_FILE,
         TEST_LABELS_FILE,
     ]
     .map(|file| dir.join(file));
-    let joined = |name: &Path| anyhow!("the thread decoding {} panicked", name.display());
-    let (train_images, train_labels, test_images, test_labels) = std::thread::scope(|scope| {
-        let train_images =
-            scope.spawn(|| decode(&train_images_path, hash[0], |r, n| parse_images(r, n)));
-        let test_images =
-            scope.spawn(|| decode(&test_images_path, hash[2], |r, n| parse_images(r, n)));
-        let test_labels =
-            scope.spawn(|| decode(&test_labels_path, hash[3], |r, n| parse_labels(r, n)));
-        let train_labels = decode(&train_labels_path, hash[1], |r, n| parse_labels(r, n));
-        let train_images = train_images
+    let name = |at: usize| paths[at].display();
+    let images = |at: usize| decode(&paths[at], hash[at], |r, n| parse_images(r, n));
+    let labels = |at: usize| decode(&paths[at], hash[at], |r, n| parse_labels(r, n));
+    // The image files are nearly all of the work: decode the two side by side.
+    let (train_images, test_images) = std::thread::scope(|scope| {
+        let test = scope.spawn(|| images(2));
+        let train = images(0);
+        let test = test
             .join()
-            .map_err(|_| joined(&train_images_path))?;
-        let test_images = test_images.join().map_err(|_| joined(&test_images_path))?;
-        let test_labels = test_labels.join().map_err(|_| joined(&test_labels_path))?;
-        anyhow::Ok((train_images?, train_labels?, test_images?, test_labels?))
+            .map_err(|_| anyhow!("the thread decoding {} panicked", name(2)))?;
+        anyhow::Ok((train, test))
     })?;
+    let (train_images, train_labels) = (train_images?, labels(1)?);
+    let (test_images, test_labels) = (test_images?, labels(3)?);
     let digests = [train_images.1, train_labels.1, test_images.1, test_labels.1];
     let train = (&train_images.0, train_labels.0.as_slice());
     let test = (&test_images.0, test_labels.0.as_slice());
-    check_pair(
-        train.0,
-        train.1,
-        train_images_path.display(),
-        train_labels_path.display(),
-    )?;
-    check_pair(
-        test.0,
-        test.1,
-        test_images_path.display(),
-        test_labels_path.display(),
-    )?;
+    check_pair(train, (name(0), name(1)))?;
+    check_pair(test, (name(2), name(3)))?;
     let sets = DataSets::split(train, test, validation_size)
         .with_context(|| format!("cannot split the MNIST data in {}", dir.display()))?;
     Ok((sets, digests))

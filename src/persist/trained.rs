@@ -13,7 +13,7 @@ use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::fsx::{read_json, replace_dir, sync_dir, write_json};
-use crate::persist::checkpoint::{saved_variables, RunSettings, VARIABLES_FILES, VARIABLES_PREFIX};
+use crate::persist::checkpoint::{save_variables, RunSettings, VARIABLES_FILES};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -119,8 +119,7 @@ fn write_into(
     info: &ModelInfo,
 ) -> Result<()> {
     let variables = tmp.join(VARIABLES_DIR);
-    fs::create_dir_all(&variables)
-        .with_context(|| format!("cannot create {}", variables.display()))?;
+    save_variables(engine, &variables)?;
     let graph = exported.join(SAVED_MODEL_FILE);
     fs::copy(&graph, tmp.join(SAVED_MODEL_FILE)).with_context(|| {
         format!(
@@ -128,8 +127,6 @@ fn write_into(
             graph.display()
         )
     })?;
-    engine.save_variables(&variables.join(VARIABLES_PREFIX))?;
-    saved_variables(&variables)?;
     write_json(&tmp.join(INFO_FILE), info)?;
     sync_dir(&variables)?;
     sync_dir(tmp)

@@ -12,8 +12,8 @@ use super::state::{
     Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, RunSettings, FORMAT,
 };
 use super::{
-    ckpt_name, crc32_of, list_checkpoints, saved_variables, POINTER_FILE, STATE_FILE,
-    VARIABLES_FILES, VARIABLES_PREFIX,
+    ckpt_name, crc32_of, list_checkpoints, save_variables, POINTER_FILE, STATE_FILE,
+    VARIABLES_FILES,
 };
 use crate::fsx::{replace_dir, sync_dir, write_json, TEMP_PREFIX};
 use crate::mnist::batcher::BatchState;
@@ -154,19 +154,14 @@ impl CheckpointWriter {
         step: u64,
         batches: &BatchState,
     ) -> Result<()> {
-        fs::create_dir_all(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        engine.save_variables(&tmp.join(VARIABLES_PREFIX))?;
         let mut files = Vec::new();
-        for (name, path) in VARIABLES_FILES.into_iter().zip(saved_variables(tmp)?) {
+        for (name, path) in VARIABLES_FILES
+            .into_iter()
+            .zip(save_variables(engine, tmp)?)
+        {
             let (bytes, crc32) = crc32_of(&path)?;
-            files.push(FileSum {
-                name: name.to_string(),
-                bytes,
-                crc32,
-            });
-            File::open(&path)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("cannot sync {}", path.display()))?;
+            let name = name.to_string();
+            files.push(FileSum { name, bytes, crc32 });
         }
         let state = CheckpointState {
             format: FORMAT,
