@@ -189,11 +189,7 @@ impl DatasetKind {
 
 /// The download URL of `file` on the mirror `base` (a trailing slash is optional).
 pub fn file_url(base: &str, file: &str) -> String {
-    if base.ends_with('/') {
-        format!("{base}{file}")
-    } else {
-        format!("{base}/{file}")
-    }
+    format!("{}/{file}", base.strip_suffix('/').unwrap_or(base))
 }
 
 #[cfg(test)]

@@ -66,13 +66,14 @@ fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// Reads and checks a header of `N` bytes starting with `magic`.
+/// Reads and checks a header of `N` bytes starting with `magic` and the item count; returns
+/// the header and the count.
 fn read_header<const N: usize>(
     reader: &mut impl Read,
     name: &str,
     magic: u32,
     kind: &str,
-) -> Result<[u8; N]> {
+) -> Result<([u8; N], usize)> {
     let mut header = Vec::with_capacity(N);
     let got = reader
         .take(N as u64)
@@ -106,12 +107,19 @@ fn read_header<const N: usize>(
             );
         }
     }
-    header.try_into().map_err(|_| {
+    let header: [u8; N] = header.try_into().map_err(|_| {
         anyhow!(
             "{name}: truncated header: expected {N} header bytes but the data ends after \
              {got}; the file is incomplete: download it again"
         )
-    })
+    })?;
+    let count = be_u32(&header, 4) as usize;
+    ensure!(
+        count <= MAX_ITEMS,
+        "{name}: implausible header: it announces {count} {kind}s, more than the maximum \
+         of {MAX_ITEMS}; the file is damaged or not an MNIST {kind} file"
+    );
+    Ok((header, count))
 }
 
 /// Explains a wrong magic number when it is recognisably something else.
@@ -167,15 +175,10 @@ fn read_body(reader: &mut impl Read, name: &str, expected: usize, what: &str) ->
 /// Parses an IDX image file (magic [`IMAGES_MAGIC`]) from `reader`; `name` (usually
 /// the path) appears in every error message.
 pub fn parse_images(mut reader: impl Read, name: &str) -> Result<Images> {
-    let header = read_header::<IMAGES_HEADER_LEN>(&mut reader, name, IMAGES_MAGIC, "image")?;
-    let count = be_u32(&header, 4) as usize;
+    let (header, count) =
+        read_header::<IMAGES_HEADER_LEN>(&mut reader, name, IMAGES_MAGIC, "image")?;
     let rows = be_u32(&header, 8) as usize;
     let cols = be_u32(&header, 12) as usize;
-    ensure!(
-        count <= MAX_ITEMS,
-        "{name}: implausible header: it announces {count} images, more than the maximum \
-         of {MAX_ITEMS}; the file is damaged or not an MNIST image file"
-    );
     ensure!(
         (1..=MAX_SIDE).contains(&rows) && (1..=MAX_SIDE).contains(&cols),
         "{name}: implausible header: it announces images of {rows}x{cols} pixels, but each \
@@ -203,13 +206,7 @@ pub fn parse_images(mut reader: impl Read, name: &str) -> Result<Images> {
 /// Parses an IDX label file (magic [`LABELS_MAGIC`]) from `reader`; every label must
 /// be a digit `0..=9`. `name` (usually the path) appears in every error message.
 pub fn parse_labels(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
-    let header = read_header::<LABELS_HEADER_LEN>(&mut reader, name, LABELS_MAGIC, "label")?;
-    let count = be_u32(&header, 4) as usize;
-    ensure!(
-        count <= MAX_ITEMS,
-        "{name}: implausible header: it announces {count} labels, more than the maximum \
-         of {MAX_ITEMS}; the file is damaged or not an MNIST label file"
-    );
+    let (_, count) = read_header::<LABELS_HEADER_LEN>(&mut reader, name, LABELS_MAGIC, "label")?;
     let labels = read_body(
         &mut reader,
         name,

@@ -24,10 +24,8 @@ use crate::train::{Checkpointer, Engine};
 /// needed: the folder's rename is what makes the checkpoint appear whole.
 fn write_state(path: &Path, state: &CheckpointState) -> Result<()> {
     let json = serde_json::to_vec(state).context("cannot serialise the checkpoint state")?;
-    let mut file =
-        File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(&json)
-        .and_then(|()| file.sync_all())
+    File::create(path)
+        .and_then(|mut file| file.write_all(&json).and_then(|()| file.sync_all()))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -39,10 +37,9 @@ pub struct CheckpointWriter {
     settings: RunSettings,
     data: DataFingerprint,
     tensorflow_version: String,
-    /// The step of the newest checkpoint of this run in `root`: it is kept beside the next.
-    last_saved: Option<u64>,
-    /// Where the newest checkpoint was written.
-    last_dir: Option<PathBuf>,
+    /// The step and folder of the newest checkpoint of this run in `root`: it is kept beside
+    /// the next.
+    last: Option<(u64, PathBuf)>,
     /// Print a line on stderr for each checkpoint.
     pub verbose: bool,
     /// Keeps other runs out of `root` while this one writes there.
@@ -82,8 +79,7 @@ impl CheckpointWriter {
             settings,
             data,
             tensorflow_version: tensorflow_version.to_string(),
-            last_saved: None,
-            last_dir: None,
+            last: None,
             verbose: true,
             _lock: lock,
         })
@@ -104,8 +100,7 @@ impl CheckpointWriter {
             settings: from.state.settings.clone(),
             data: from.state.data.clone(),
             tensorflow_version: tensorflow_version.to_string(),
-            last_saved: Some(from.state.step),
-            last_dir: Some(from.dir.clone()),
+            last: Some((from.state.step, from.dir.clone())),
             verbose: true,
             _lock: lock,
         })
@@ -118,7 +113,7 @@ impl CheckpointWriter {
 
     /// The newest checkpoint of this run, if any.
     pub fn last_dir(&self) -> Option<&Path> {
-        self.last_dir.as_deref()
+        self.last.as_ref().map(|(_, dir)| dir.as_path())
     }
 
     fn write(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
@@ -138,8 +133,10 @@ impl CheckpointWriter {
             &self.root.join(POINTER_FILE),
             &Pointer { latest: name, step },
         )?;
-        let previous = self.last_saved.replace(step);
-        self.last_dir = Some(final_dir.clone());
+        let previous = self
+            .last
+            .replace((step, final_dir.clone()))
+            .map(|(step, _)| step);
         self.prune(step, previous)?;
         if self.verbose {
             eprintln!("Checkpoint: step {step} -> {}", final_dir.display());
@@ -212,7 +209,7 @@ impl Checkpointer for CheckpointWriter {
 
     fn save(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
         // A resumed run that stops at once has nothing new to write.
-        if self.last_saved == Some(step) {
+        if self.last.as_ref().is_some_and(|(last, _)| *last == step) {
             return Ok(());
         }
         self.write(engine, step, batches).with_context(|| {
