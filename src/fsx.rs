@@ -6,12 +6,17 @@
 //! good one was. The file gets the permissions any new file of the user gets (0666 less the
 //! umask), not the owner-only ones of a temporary file. Temporary names start with
 //! [`TEMP_PREFIX`], which is how the checkpoint writer recognises leftovers to remove.
+//! [`replace_dir`] does the same for whole folders (checkpoints, trained models), and
+//! [`read_json`] / [`write_json`] are the one way the program's small JSON files are read and
+//! written.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 
 /// How the name of an unfinished write starts (`.tmp-<name>-<random>`).
 pub const TEMP_PREFIX: &str = ".tmp-";
@@ -38,8 +43,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     let prefix = format!("{TEMP_PREFIX}{}-", name.to_string_lossy());
     let mut builder = tempfile::Builder::new();
     builder.prefix(&prefix);
+    // `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
     #[cfg(unix)]
-    builder.permissions(new_file_permissions());
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     // Dropping the temporary file on an error below removes it.
     let mut temp = builder
         .tempfile_in(&dir)
@@ -53,18 +59,61 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(&dir)
 }
 
+/// Writes `value` as pretty JSON to `path` ([`write_atomically`]).
+pub fn write_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let json = serde_json::to_vec_pretty(value)
+        .with_context(|| format!("cannot serialise {}", path.display()))?;
+    write_atomically(path, &json)
+}
+
+/// Reads the JSON file at `path`; `what` names the expected content for the error when it does
+/// not parse (`... is damaged (not a WHAT)`).
+pub fn read_json<T: DeserializeOwned>(path: &Path, what: &str) -> Result<T> {
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{} is damaged (not {what})", path.display()))
+}
+
+/// Builds a folder under the temporary name `tmp` (a sibling of `target`) with `fill`, then
+/// renames it to `target`, so that `target` only ever names a complete folder. A leftover
+/// `tmp` is removed first, a failed one afterwards; an existing `target` is first renamed to
+/// `old` (and put back if the last rename fails), which the caller removes when it likes.
+pub fn replace_dir(
+    target: &Path,
+    tmp: &Path,
+    old: &Path,
+    fill: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    if tmp.exists() {
+        fs::remove_dir_all(tmp)
+            .with_context(|| format!("cannot remove the leftover {}", tmp.display()))?;
+    }
+    if let Err(err) = fill(tmp) {
+        let _ = fs::remove_dir_all(tmp);
+        return Err(err);
+    }
+    let moved = target.exists();
+    if moved {
+        fs::rename(target, old)
+            .with_context(|| format!("cannot move the old {} aside", target.display()))?;
+    }
+    if let Err(err) = fs::rename(tmp, target) {
+        if moved {
+            let _ = fs::rename(old, target);
+        }
+        let _ = fs::remove_dir_all(tmp);
+        return Err(err)
+            .with_context(|| format!("cannot rename {} to {}", tmp.display(), target.display()));
+    }
+    sync_dir(tmp.parent().unwrap_or(Path::new(".")))
+}
+
 /// Makes the renames inside `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
         .with_context(|| format!("cannot sync {}", dir.display()))
-}
-
-/// `rw-rw-rw-`, which creating the file narrows by the umask, as for any new file.
-#[cfg(unix)]
-fn new_file_permissions() -> fs::Permissions {
-    use std::os::unix::fs::PermissionsExt;
-    fs::Permissions::from_mode(0o666)
 }
 
 #[cfg(test)]

@@ -84,17 +84,13 @@ pub fn prepare(image: &DynamicImage) -> Result<Prepared> {
         .map(|p| p.0[0] * p.0[1] + (1.0 - p.0[1]))
         .collect();
     let at = |x: u32, y: u32| (y * width + x) as usize;
-    let mut border_sum = 0f64;
-    let mut border_n = 0u64;
-    for y in 0..height {
-        for x in 0..width {
-            if x == 0 || y == 0 || x == width - 1 || y == height - 1 {
-                border_sum += f64::from(grey[at(x, y)]);
-                border_n += 1;
-            }
-        }
-    }
-    let mut background = (border_sum / border_n as f64) as f32;
+    let xy = |index: usize| (index as u32 % width, index as u32 / width);
+    let on_border = |(x, y): (u32, u32)| x == 0 || y == 0 || x == width - 1 || y == height - 1;
+    let border: Vec<f64> = (0..grey.len())
+        .filter(|&index| on_border(xy(index)))
+        .map(|index| f64::from(grey[index]))
+        .collect();
+    let mut background = (border.iter().sum::<f64>() / border.len() as f64) as f32;
     let inverted = background > 0.5;
     if inverted {
         for v in &mut grey {
@@ -113,12 +109,8 @@ pub fn prepare(image: &DynamicImage) -> Result<Prepared> {
         *v = ((*v - background) / (ink - background)).clamp(0.0, 1.0);
     }
     let (mut x0, mut y0, mut x1, mut y1) = (width, height, 0, 0);
-    for y in 0..height {
-        for x in 0..width {
-            if grey[at(x, y)] > INK_THRESHOLD {
-                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-            }
-        }
+    for (x, y) in (0..grey.len()).filter(|&i| grey[i] > INK_THRESHOLD).map(xy) {
+        (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
     }
     // The maximum is 1 after stretching, so at least one pixel is ink.
     let (crop_w, crop_h) = (x1 + 1 - x0, y1 + 1 - y0);

@@ -94,31 +94,20 @@ impl Batcher {
     }
 
     /// Advances by one batch, calling `take(slot, example)` for each batch slot.
-    /// `batch_size` must be in `1..=len()`.
+    /// `batch_size` must be in `1..=len()`. TF 1.x shuffled before the first batch and,
+    /// when a batch ran past the end of an epoch, after taking the epoch's last examples.
     fn advance(&mut self, batch_size: usize, mut take: impl FnMut(usize, usize)) {
-        let n = self.order.len();
-        let start = self.index_in_epoch;
-        if self.epochs_completed == 0 && start == 0 {
+        if self.epochs_completed == 0 && self.index_in_epoch == 0 {
             self.rng.shuffle(&mut self.order);
         }
-        if start + batch_size > n {
-            self.epochs_completed += 1;
-            let rest = n - start;
-            for (slot, &example) in self.order[start..].iter().enumerate() {
-                take(slot, example as usize);
+        for slot in 0..batch_size {
+            if self.index_in_epoch == self.order.len() {
+                self.epochs_completed += 1;
+                self.rng.shuffle(&mut self.order);
+                self.index_in_epoch = 0;
             }
-            self.rng.shuffle(&mut self.order);
-            let end = batch_size - rest;
-            for (slot, &example) in self.order[..end].iter().enumerate() {
-                take(rest + slot, example as usize);
-            }
-            self.index_in_epoch = end;
-        } else {
-            let end = start + batch_size;
-            for (slot, &example) in self.order[start..end].iter().enumerate() {
-                take(slot, example as usize);
-            }
-            self.index_in_epoch = end;
+            take(slot, self.order[self.index_in_epoch] as usize);
+            self.index_in_epoch += 1;
         }
     }
 

@@ -29,39 +29,39 @@ pub struct FileSpec {
     pub train: bool,
 }
 
+/// The four standard files of a data set, given the SHA-256 values of their decompressed
+/// bytes in the order train images, train labels, test images, test labels: names, sizes and
+/// roles are the same for MNIST and Fashion-MNIST.
+const fn standard_files(sha256: [&'static str; 4]) -> [FileSpec; 4] {
+    const fn spec(
+        (name, size, images, train): (&'static str, u64, bool, bool),
+        sha256: &'static str,
+    ) -> FileSpec {
+        FileSpec {
+            name,
+            size,
+            sha256,
+            images,
+            train,
+        }
+    }
+    [
+        spec((TRAIN_IMAGES_FILE, 47_040_016, true, true), sha256[0]),
+        spec((TRAIN_LABELS_FILE, 60_008, false, true), sha256[1]),
+        spec((TEST_IMAGES_FILE, 7_840_016, true, false), sha256[2]),
+        spec((TEST_LABELS_FILE, 10_008, false, false), sha256[3]),
+    ]
+}
+
 /// MNIST (LeCun, Cortes, Burges), decompressed sizes and SHA-256 values of the original
 /// distribution, as listed in the project's data notes; the decompressed bytes served by
 /// every public mirror are identical.
-pub const MNIST_FILES: [FileSpec; 4] = [
-    FileSpec {
-        name: TRAIN_IMAGES_FILE,
-        size: 47_040_016,
-        sha256: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
-        images: true,
-        train: true,
-    },
-    FileSpec {
-        name: TRAIN_LABELS_FILE,
-        size: 60_008,
-        sha256: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
-        images: false,
-        train: true,
-    },
-    FileSpec {
-        name: TEST_IMAGES_FILE,
-        size: 7_840_016,
-        sha256: "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
-        images: true,
-        train: false,
-    },
-    FileSpec {
-        name: TEST_LABELS_FILE,
-        size: 10_008,
-        sha256: "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
-        images: false,
-        train: false,
-    },
-];
+pub const MNIST_FILES: [FileSpec; 4] = standard_files([
+    "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+]);
 
 /// Fashion-MNIST (Zalando Research), decompressed sizes and SHA-256 values.
 ///
@@ -73,36 +73,12 @@ pub const MNIST_FILES: [FileSpec; 4] = [
 /// `15d48437…`) match those other projects list for the decompressed publisher files, and
 /// these SHA-256 values match independently published ones. Checking the decompressed bytes
 /// is what lets both the publisher's and Debian's `.gz` files verify.
-pub const FASHION_MNIST_FILES: [FileSpec; 4] = [
-    FileSpec {
-        name: TRAIN_IMAGES_FILE,
-        size: 47_040_016,
-        sha256: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
-        images: true,
-        train: true,
-    },
-    FileSpec {
-        name: TRAIN_LABELS_FILE,
-        size: 60_008,
-        sha256: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
-        images: false,
-        train: true,
-    },
-    FileSpec {
-        name: TEST_IMAGES_FILE,
-        size: 7_840_016,
-        sha256: "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
-        images: true,
-        train: false,
-    },
-    FileSpec {
-        name: TEST_LABELS_FILE,
-        size: 10_008,
-        sha256: "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
-        images: false,
-        train: false,
-    },
-];
+pub const FASHION_MNIST_FILES: [FileSpec; 4] = standard_files([
+    "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+]);
 
 /// MNIST mirrors, tried in order: the one TensorFlow's own `input_data` used, then the one
 /// torchvision uses.
@@ -213,11 +189,7 @@ impl DatasetKind {
 
 /// The download URL of `file` on the mirror `base` (a trailing slash is optional).
 pub fn file_url(base: &str, file: &str) -> String {
-    if base.ends_with('/') {
-        format!("{base}{file}")
-    } else {
-        format!("{base}/{file}")
-    }
+    format!("{}/{file}", base.strip_suffix('/').unwrap_or(base))
 }
 
 #[cfg(test)]

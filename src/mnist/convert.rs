@@ -8,31 +8,37 @@
 //! is the default "madvise" mode of common distributions) cut the number of faults by 512.
 //! Elsewhere, or when the kernel declines, the advice is a no-op and only speed differs.
 
-use std::mem::MaybeUninit;
-
 use super::dataset::PIXEL_SCALE;
 
 /// Buffers smaller than this are not worth an `madvise` call.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 const ADVICE_MIN_BYTES: usize = 4 << 20;
 
-/// Asks the kernel to back `buffer` with transparent huge pages, if it is large enough.
-/// Call it before the buffer is first written. Failure is harmless and ignored.
-pub fn advise_huge_pages<T>(buffer: &mut [MaybeUninit<T>]) {
+/// The system's transparent-huge-page mode (`always`, `madvise` or `never`), when known.
+/// With `never` the advice of [`with_capacity_advised`] has no effect and loading is slower.
+pub fn transparent_huge_pages_mode() -> Option<String> {
+    let text = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
+    let start = text.find('[')? + 1;
+    let end = start + text[start..].find(']')?;
+    Some(text[start..end].to_string())
+}
+
+/// An empty vector with room for `len` values, which the kernel is asked to back with
+/// transparent huge pages when it is large (harmless and ignored when it declines).
+pub fn with_capacity_advised<T>(len: usize) -> Vec<T> {
+    let mut buffer = Vec::<T>::with_capacity(len);
     #[cfg(target_os = "linux")]
     {
         const PAGE: usize = 4096;
-        let bytes = std::mem::size_of_val(buffer);
-        if bytes < ADVICE_MIN_BYTES {
-            return;
-        }
+        let bytes = std::mem::size_of_val(buffer.spare_capacity_mut());
         let start = buffer.as_mut_ptr() as usize;
         // Only whole pages inside the buffer: madvise wants a page-aligned start.
         let first = start.next_multiple_of(PAGE);
         let last = (start + bytes) / PAGE * PAGE;
-        if last > first {
-            // SAFETY: the range [first, last) lies inside `buffer`, which we borrow mutably.
-            // MADV_HUGEPAGE only changes how the kernel backs those pages (it never changes
-            // their contents or validity), so no Rust invariant can be affected.
+        if bytes >= ADVICE_MIN_BYTES && last > first {
+            // SAFETY: the range [first, last) lies inside the buffer's allocation, which we
+            // own. MADV_HUGEPAGE only changes how the kernel backs those pages (it never
+            // changes their contents or validity), so no Rust invariant can be affected.
             unsafe {
                 libc::madvise(
                     first as *mut libc::c_void,
@@ -42,25 +48,6 @@ pub fn advise_huge_pages<T>(buffer: &mut [MaybeUninit<T>]) {
             }
         }
     }
-    #[cfg(not(target_os = "linux"))]
-    {
-        let _ = (buffer, ADVICE_MIN_BYTES);
-    }
-}
-
-/// The system's transparent-huge-page mode (`always`, `madvise` or `never`), when known.
-/// With `never` the advice above has no effect and loading is slower.
-pub fn transparent_huge_pages_mode() -> Option<String> {
-    let text = std::fs::read_to_string("/sys/kernel/mm/transparent_hugepage/enabled").ok()?;
-    let start = text.find('[')? + 1;
-    let end = start + text[start..].find(']')?;
-    Some(text[start..end].to_string())
-}
-
-/// An empty vector with room for `len` values, advised for huge pages when large.
-pub fn with_capacity_advised<T>(len: usize) -> Vec<T> {
-    let mut buffer = Vec::with_capacity(len);
-    advise_huge_pages(buffer.spare_capacity_mut());
     buffer
 }
 

@@ -13,15 +13,16 @@
 //! The batch order over a set is [`super::batcher`]'s. Pinned against NumPy by
 //! `tests/vectors/pixels.json` (see `python/make_vectors.py`).
 
+use std::fmt::Display;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufReader, Read};
+use std::path::Path;
 
 use anyhow::{anyhow, bail, ensure, Context, Result};
 use flate2::read::GzDecoder;
 
 use super::convert::pixels_to_f32;
-use super::idx::{parse_images, parse_labels, Images, GZIP_MAGIC, MAX_LABEL};
+use super::idx::{parse_images, parse_labels, Images, MAX_LABEL};
 use super::verify::{check_gzip_signature, Digest, HashingReader};
 
 /// Pixels in one MNIST image (28 x 28).
@@ -135,7 +136,10 @@ pub struct DataSets {
 }
 
 /// Checks that an image file and a label file describe the same 28x28 examples.
-fn check_pair(images: &Images, labels: &[u8], images_name: &str, labels_name: &str) -> Result<()> {
+fn check_pair(
+    (images, labels): (&Images, &[u8]),
+    (images_name, labels_name): (impl Display, impl Display),
+) -> Result<()> {
     ensure!(
         images.rows == IMAGE_SIDE && images.cols == IMAGE_SIDE,
         "{images_name}: images are {}x{}, expected {IMAGE_SIDE}x{IMAGE_SIDE} MNIST digits",
@@ -169,27 +173,16 @@ impl DataSets {
         test_labels: &[u8],
         validation_size: usize,
     ) -> Result<Self> {
-        check_pair(
-            train_images,
-            train_labels,
-            "training images",
-            "training labels",
-        )?;
-        check_pair(test_images, test_labels, "test images", "test labels")?;
-        Self::split(
-            train_images,
-            train_labels,
-            test_images,
-            test_labels,
-            validation_size,
-        )
+        let (train, test) = ((train_images, train_labels), (test_images, test_labels));
+        check_pair(train, ("training images", "training labels"))?;
+        check_pair(test, ("test images", "test labels"))?;
+        Self::split(train, test, validation_size)
     }
 
+    /// [`DataSets::from_parts`] on images and labels already checked to match.
     fn split(
-        train_images: &Images,
-        train_labels: &[u8],
-        test_images: &Images,
-        test_labels: &[u8],
+        (train_images, train_labels): (&Images, &[u8]),
+        (test_images, test_labels): (&Images, &[u8]),
         validation_size: usize,
     ) -> Result<Self> {
         ensure!(
@@ -242,16 +235,10 @@ fn open_gz(path: &Path) -> Result<GzDecoder<BufReader<File>>> {
             anyhow!(err).context(format!("cannot open {}", path.display()))
         }
     })?;
-    let mut reader = BufReader::with_capacity(1 << 16, file);
-    // Look at the first bytes without consuming them, to explain a file that is not gzip
-    // (an uncompressed IDX file, an HTML error page) instead of reporting a decoder error.
-    let start = reader
-        .fill_buf()
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    if start.len() < 2 || start[..2] != GZIP_MAGIC {
-        check_gzip_signature(path)?;
-    }
-    Ok(GzDecoder::new(reader))
+    // Explain a file that is not gzip (an uncompressed IDX file, an HTML error page) instead
+    // of reporting a decoder error.
+    check_gzip_signature(path)?;
+    Ok(GzDecoder::new(BufReader::with_capacity(1 << 16, file)))
 }
 
 /// Decodes `path` with `parse`, hashing the decompressed bytes on the way when `hash`.
@@ -262,21 +249,12 @@ fn decode<T>(
 ) -> Result<(T, Option<Digest>)> {
     let name = path.display().to_string();
     let mut reader = open_gz(path)?;
-    if hash {
-        let mut hashing = HashingReader::new(reader);
-        let value = parse(&mut hashing, &name)?;
-        Ok((value, Some(hashing.finish())))
-    } else {
-        Ok((parse(&mut reader, &name)?, None))
+    if !hash {
+        return Ok((parse(&mut reader, &name)?, None));
     }
-}
-
-fn decode_images(path: &Path, hash: bool) -> Result<(Images, Option<Digest>)> {
-    decode(path, hash, |reader, name| parse_images(reader, name))
-}
-
-fn decode_labels(path: &Path, hash: bool) -> Result<(Vec<u8>, Option<Digest>)> {
-    decode(path, hash, |reader, name| parse_labels(reader, name))
+    let mut hashing = HashingReader::new(reader);
+    let value = parse(&mut hashing, &name)?;
+    Ok((value, Some(hashing.finish())))
 }
 
 /// [`read_data_sets`] with a chosen number of validation examples (taken from the
@@ -293,46 +271,34 @@ pub fn read_data_sets_hashing(
     validation_size: usize,
     hash: [bool; 4],
 ) -> Result<(DataSets, [Option<Digest>; 4])> {
-    let path = |file: &str| -> PathBuf { dir.join(file) };
-    let (train_images_path, train_labels_path) = (path(TRAIN_IMAGES_FILE), path(TRAIN_LABELS_FILE));
-    let (test_images_path, test_labels_path) = (path(TEST_IMAGES_FILE), path(TEST_LABELS_FILE));
-    let joined = |name: &Path| anyhow!("the thread decoding {} panicked", name.display());
-    let (train_images, train_labels, test_images, test_labels) = std::thread::scope(|scope| {
-        let train_images = scope.spawn(|| decode_images(&train_images_path, hash[0]));
-        let test_images = scope.spawn(|| decode_images(&test_images_path, hash[2]));
-        let test_labels = scope.spawn(|| decode_labels(&test_labels_path, hash[3]));
-        let train_labels = decode_labels(&train_labels_path, hash[1]);
-        let train_images = train_images
+    let paths = [
+        TRAIN_IMAGES_FILE,
+        TRAIN_LABELS_FILE,
+        TEST_IMAGES_FILE,
+        TEST_LABELS_FILE,
+    ]
+    .map(|file| dir.join(file));
+    let name = |at: usize| paths[at].display();
+    let images = |at: usize| decode(&paths[at], hash[at], |r, n| parse_images(r, n));
+    let labels = |at: usize| decode(&paths[at], hash[at], |r, n| parse_labels(r, n));
+    // The image files are nearly all of the work: decode the two side by side.
+    let (train_images, test_images) = std::thread::scope(|scope| {
+        let test = scope.spawn(|| images(2));
+        let train = images(0);
+        let test = test
             .join()
-            .map_err(|_| joined(&train_images_path))?;
-        let test_images = test_images.join().map_err(|_| joined(&test_images_path))?;
-        let test_labels = test_labels.join().map_err(|_| joined(&test_labels_path))?;
-        anyhow::Ok((train_images?, train_labels?, test_images?, test_labels?))
+            .map_err(|_| anyhow!("the thread decoding {} panicked", name(2)))?;
+        anyhow::Ok((train, test))
     })?;
+    let (train_images, train_labels) = (train_images?, labels(1)?);
+    let (test_images, test_labels) = (test_images?, labels(3)?);
     let digests = [train_images.1, train_labels.1, test_images.1, test_labels.1];
-    let (train_images, train_labels) = (train_images.0, train_labels.0);
-    let (test_images, test_labels) = (test_images.0, test_labels.0);
-    let name = |path: &Path| path.display().to_string();
-    check_pair(
-        &train_images,
-        &train_labels,
-        &name(&train_images_path),
-        &name(&train_labels_path),
-    )?;
-    check_pair(
-        &test_images,
-        &test_labels,
-        &name(&test_images_path),
-        &name(&test_labels_path),
-    )?;
-    let sets = DataSets::split(
-        &train_images,
-        &train_labels,
-        &test_images,
-        &test_labels,
-        validation_size,
-    )
-    .with_context(|| format!("cannot split the MNIST data in {}", dir.display()))?;
+    let train = (&train_images.0, train_labels.0.as_slice());
+    let test = (&test_images.0, test_labels.0.as_slice());
+    check_pair(train, (name(0), name(1)))?;
+    check_pair(test, (name(2), name(3)))?;
+    let sets = DataSets::split(train, test, validation_size)
+        .with_context(|| format!("cannot split the MNIST data in {}", dir.display()))?;
     Ok((sets, digests))
 }
 

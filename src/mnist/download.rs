@@ -3,7 +3,7 @@
 //! Owns the network side of the data layer. For each of a data set's four files it tries the
 //! mirrors in order (a bounded number of rounds, with a pause between rounds), over HTTPS
 //! with `reqwest` (rustls), with a connect timeout and a read timeout (the longest silence
-//! tolerated while waiting for the response or its next bytes). The body is streamed to a
+//! tolerated while waiting for the response or its next bytes). The body is written to a
 //! temporary name in the data folder, its decompressed bytes are checked against the
 //! published SHA-256 ([`super::verify`]), and only then is it renamed into place, so an
 //! interrupted or corrupt download never replaces anything. A present file that fails
@@ -12,23 +12,22 @@
 //! plain lines otherwise.
 //!
 //! This file holds the configuration and the per-file decisions; the transfers themselves
-//! (mirrors, retries, timeouts, verification) are in `fetch`, the display in `progress`.
+//! (mirrors, retries, timeouts, verification, progress) are in `fetch`.
 //!
 //! The mirrors can be replaced (`--mirror`, or the environment variable
 //! [`super::catalog::MIRRORS_ENV`]); the tests use that to point at a local server.
 
-use std::fs::{self, File};
+use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
 use super::catalog::{DatasetKind, FileSpec};
-use super::verify::{check_file, is_read_only, mismatch_message, move_aside, FileStatus, Stamps};
+use super::verify::{check_file, is_read_only, mismatch_message, FileStatus, Stamps};
 use fetch::{build_client, fetch};
 
 mod fetch;
-mod progress;
 
 /// Default longest wait for a TCP/TLS connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
@@ -129,16 +128,14 @@ pub fn prepare_dir(dir: &Path) -> Result<()> {
             dir.display()
         );
     }
-    let probe = dir.join(format!(".tflayers-write-test-{}", std::process::id()));
-    File::create(&probe).with_context(|| {
+    // An unnamed temporary file, gone when dropped.
+    tempfile::tempfile_in(dir).with_context(|| {
         format!(
             "cannot write to the data folder {}; make it writable or choose another \
              --data-dir",
             dir.display()
         )
     })?;
-    fs::remove_file(&probe)
-        .with_context(|| format!("cannot remove the probe file {}", probe.display()))?;
     Ok(())
 }
 
@@ -181,27 +178,26 @@ fn download_into(
     // First what is already there, so that the network is only used when needed.
     let mut wanted: Vec<(&FileSpec, bool)> = Vec::new();
     for spec in files {
-        let path = dir.join(spec.name);
-        match check_file(dir, spec, &mut stamps)? {
-            FileStatus::Verified { stamped } => outcomes.push(FileOutcome {
-                name: spec.name,
-                outcome: Outcome::AlreadyVerified { stamped },
-            }),
-            FileStatus::Missing => wanted.push((spec, false)),
+        let problem = match check_file(dir, spec, &mut stamps)? {
+            FileStatus::Verified { stamped } => {
+                let outcome = Outcome::AlreadyVerified { stamped };
+                outcomes.push(FileOutcome {
+                    name: spec.name,
+                    outcome,
+                });
+                continue;
+            }
+            FileStatus::Missing => {
+                wanted.push((spec, false));
+                continue;
+            }
             FileStatus::Mismatch { actual } => {
-                eprintln!(
-                    "{}; downloading the published file (this copy will be moved aside)",
-                    mismatch_message(&path, spec, &actual)
-                );
-                wanted.push((spec, true));
+                mismatch_message(&dir.join(spec.name), spec, &actual)
             }
-            FileStatus::Unreadable(reason) => {
-                eprintln!(
-                    "{reason}; downloading the published file (this copy will be moved aside)"
-                );
-                wanted.push((spec, true));
-            }
-        }
+            FileStatus::Unreadable(reason) => reason,
+        };
+        eprintln!("{problem}; downloading the published file (this copy will be moved aside)");
+        wanted.push((spec, true));
     }
     if wanted.is_empty() {
         stamps.save_if_possible();
@@ -210,43 +206,14 @@ fn download_into(
     // Stamps are saved only as files arrive: a download that fails changes nothing.
     let client = build_client(config)?;
     for (spec, replace) in wanted {
-        let path = dir.join(spec.name);
-        let fetched = fetch(&client, kind, dir, spec, config)?;
-        let moved_aside = if replace {
-            match move_aside(&path) {
-                Ok(aside) => Some(aside),
-                Err(err) => {
-                    let _ = fs::remove_file(&fetched.temp);
-                    return Err(err);
-                }
-            }
-        } else {
-            None
-        };
-        if let Err(err) = fs::rename(&fetched.temp, &path) {
-            let _ = fs::remove_file(&fetched.temp);
-            return Err(err).with_context(|| {
-                format!(
-                    "cannot move the verified download into place as {}",
-                    path.display()
-                )
-            });
-        }
-        if let Ok(meta) = fs::metadata(&path) {
+        let outcome = fetch(&client, (kind, dir, config), spec, replace)?;
+        if let Ok(meta) = fs::metadata(dir.join(spec.name)) {
             stamps.record(spec, &meta);
             stamps.save_if_possible();
         }
-        if let Some(aside) = &moved_aside {
-            eprintln!("the previous {} is kept as {}", spec.name, aside.display());
-        }
         outcomes.push(FileOutcome {
             name: spec.name,
-            outcome: Outcome::Downloaded {
-                url: fetched.url,
-                bytes: fetched.bytes,
-                seconds: fetched.seconds,
-                moved_aside,
-            },
+            outcome,
         });
     }
     stamps.save_if_possible();

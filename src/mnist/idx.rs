@@ -16,7 +16,7 @@
 
 use std::io::{self, Read, Write};
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{anyhow, bail, ensure, Context, Result};
 
 use super::convert::with_capacity_advised;
 
@@ -62,38 +62,28 @@ impl Images {
     }
 }
 
-/// Reads into `buf` until it is full or the stream ends; returns the bytes read.
-fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match reader.read(&mut buf[filled..]) {
-            Ok(0) => break,
-            Ok(read) => filled += read,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(err),
-        }
-    }
-    Ok(filled)
-}
-
 fn be_u32(bytes: &[u8], at: usize) -> u32 {
     u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]])
 }
 
-/// Reads and checks a header of `N` bytes starting with `magic`.
+/// Reads and checks a header of `N` bytes starting with `magic` and the item count; returns
+/// the header and the count.
 fn read_header<const N: usize>(
     reader: &mut impl Read,
     name: &str,
     magic: u32,
     kind: &str,
-) -> Result<[u8; N]> {
-    let mut header = [0u8; N];
-    let got = read_up_to(reader, &mut header).with_context(|| {
-        format!(
-            "{name}: cannot read the IDX {kind} header; the file is damaged or \
+) -> Result<([u8; N], usize)> {
+    let mut header = Vec::with_capacity(N);
+    let got = reader
+        .take(N as u64)
+        .read_to_end(&mut header)
+        .with_context(|| {
+            format!(
+                "{name}: cannot read the IDX {kind} header; the file is damaged or \
                  incomplete: download it again"
-        )
-    })?;
+            )
+        })?;
     if got == 0 {
         bail!(
             "{name}: is empty: expected an IDX {kind} file starting with a {N}-byte \
@@ -117,12 +107,19 @@ fn read_header<const N: usize>(
             );
         }
     }
+    let header: [u8; N] = header.try_into().map_err(|_| {
+        anyhow!(
+            "{name}: truncated header: expected {N} header bytes but the data ends after \
+             {got}; the file is incomplete: download it again"
+        )
+    })?;
+    let count = be_u32(&header, 4) as usize;
     ensure!(
-        got == N,
-        "{name}: truncated header: expected {N} header bytes but the data ends after \
-         {got}; the file is incomplete: download it again"
+        count <= MAX_ITEMS,
+        "{name}: implausible header: it announces {count} {kind}s, more than the maximum \
+         of {MAX_ITEMS}; the file is damaged or not an MNIST {kind} file"
     );
-    Ok(header)
+    Ok((header, count))
 }
 
 /// Explains a wrong magic number when it is recognisably something else.
@@ -178,15 +175,10 @@ fn read_body(reader: &mut impl Read, name: &str, expected: usize, what: &str) ->
 /// Parses an IDX image file (magic [`IMAGES_MAGIC`]) from `reader`; `name` (usually
 /// the path) appears in every error message.
 pub fn parse_images(mut reader: impl Read, name: &str) -> Result<Images> {
-    let header = read_header::<IMAGES_HEADER_LEN>(&mut reader, name, IMAGES_MAGIC, "image")?;
-    let count = be_u32(&header, 4) as usize;
+    let (header, count) =
+        read_header::<IMAGES_HEADER_LEN>(&mut reader, name, IMAGES_MAGIC, "image")?;
     let rows = be_u32(&header, 8) as usize;
     let cols = be_u32(&header, 12) as usize;
-    ensure!(
-        count <= MAX_ITEMS,
-        "{name}: implausible header: it announces {count} images, more than the maximum \
-         of {MAX_ITEMS}; the file is damaged or not an MNIST image file"
-    );
     ensure!(
         (1..=MAX_SIDE).contains(&rows) && (1..=MAX_SIDE).contains(&cols),
         "{name}: implausible header: it announces images of {rows}x{cols} pixels, but each \
@@ -214,13 +206,7 @@ pub fn parse_images(mut reader: impl Read, name: &str) -> Result<Images> {
 /// Parses an IDX label file (magic [`LABELS_MAGIC`]) from `reader`; every label must
 /// be a digit `0..=9`. `name` (usually the path) appears in every error message.
 pub fn parse_labels(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
-    let header = read_header::<LABELS_HEADER_LEN>(&mut reader, name, LABELS_MAGIC, "label")?;
-    let count = be_u32(&header, 4) as usize;
-    ensure!(
-        count <= MAX_ITEMS,
-        "{name}: implausible header: it announces {count} labels, more than the maximum \
-         of {MAX_ITEMS}; the file is damaged or not an MNIST label file"
-    );
+    let (_, count) = read_header::<LABELS_HEADER_LEN>(&mut reader, name, LABELS_MAGIC, "label")?;
     let labels = read_body(
         &mut reader,
         name,
@@ -238,15 +224,29 @@ pub fn parse_labels(mut reader: impl Read, name: &str) -> Result<Vec<u8>> {
     Ok(labels)
 }
 
-fn dimension_u32(value: usize, what: &str) -> Result<[u8; 4]> {
-    let value = u32::try_from(value).with_context(|| {
-        format!("cannot write an IDX file with {what} = {value}: more than 2^32-1")
-    })?;
-    Ok(value.to_be_bytes())
+/// Writes an IDX header (`magic`, then each dimension as a big-endian `u32`) and `body`.
+fn write_idx(
+    mut writer: impl Write,
+    (magic, kind): (u32, &str),
+    dims: &[(&str, usize)],
+    body: &[u8],
+) -> Result<()> {
+    let mut header = magic.to_be_bytes().to_vec();
+    for &(what, value) in dims {
+        let value = u32::try_from(value).with_context(|| {
+            format!("cannot write an IDX file with {what} = {value}: more than 2^32-1")
+        })?;
+        header.extend_from_slice(&value.to_be_bytes());
+    }
+    writer
+        .write_all(&header)
+        .and_then(|()| writer.write_all(body))
+        .and_then(|()| writer.flush())
+        .with_context(|| format!("cannot write the IDX {kind} data"))
 }
 
 /// Writes `images` as an IDX image file (the inverse of [`parse_images`]).
-pub fn write_idx_images(mut writer: impl Write, images: &Images) -> Result<()> {
+pub fn write_idx_images(writer: impl Write, images: &Images) -> Result<()> {
     let expected = images
         .count
         .checked_mul(images.pixels_per_image())
@@ -260,28 +260,22 @@ pub fn write_idx_images(mut writer: impl Write, images: &Images) -> Result<()> {
         images.cols,
         images.pixels.len()
     );
-    let mut header = Vec::with_capacity(IMAGES_HEADER_LEN);
-    header.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
-    header.extend_from_slice(&dimension_u32(images.count, "count")?);
-    header.extend_from_slice(&dimension_u32(images.rows, "rows")?);
-    header.extend_from_slice(&dimension_u32(images.cols, "cols")?);
-    writer
-        .write_all(&header)
-        .and_then(|()| writer.write_all(&images.pixels))
-        .and_then(|()| writer.flush())
-        .context("cannot write the IDX image data")
+    let dims = [
+        ("count", images.count),
+        ("rows", images.rows),
+        ("cols", images.cols),
+    ];
+    write_idx(writer, (IMAGES_MAGIC, "image"), &dims, &images.pixels)
 }
 
 /// Writes `labels` as an IDX label file (the inverse of [`parse_labels`]).
-pub fn write_idx_labels(mut writer: impl Write, labels: &[u8]) -> Result<()> {
-    let mut header = Vec::with_capacity(LABELS_HEADER_LEN);
-    header.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
-    header.extend_from_slice(&dimension_u32(labels.len(), "count")?);
-    writer
-        .write_all(&header)
-        .and_then(|()| writer.write_all(labels))
-        .and_then(|()| writer.flush())
-        .context("cannot write the IDX label data")
+pub fn write_idx_labels(writer: impl Write, labels: &[u8]) -> Result<()> {
+    write_idx(
+        writer,
+        (LABELS_MAGIC, "label"),
+        &[("count", labels.len())],
+        labels,
+    )
 }
 
 #[cfg(test)]

@@ -2,7 +2,7 @@
 //! offline), decode the four files, check them against the published checksums (hashing only
 //! files without a valid stamp), and say on stderr what was loaded and how long it took.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Result;
@@ -64,7 +64,21 @@ pub fn load_data(source: &DataSource) -> Result<DataSets> {
         data.test.len(),
         seconds
     );
-    warn_about_mismatches(kind, dir, &mismatches);
+    if !mismatches.is_empty() {
+        eprintln!(
+            "warning: {} of the 4 files in {} are not the published {} files (training on \
+             them anyway); `tflayers download --dataset {} --data-dir {}` replaces them, \
+             keeping these copies as *.bad",
+            mismatches.len(),
+            dir.display(),
+            kind.title(),
+            kind.id(),
+            dir.display()
+        );
+        for mismatch in mismatches {
+            eprintln!("  {mismatch}");
+        }
+    }
     Ok(data)
 }
 
@@ -76,24 +90,5 @@ pub fn announce_eval_chunks(eval_batch_size: Option<usize>) {
             "Evaluating the test set in chunks of {chunk} images (--eval-batch-size), \
              not in one run as the article does"
         );
-    }
-}
-
-fn warn_about_mismatches(kind: DatasetKind, dir: &Path, mismatches: &[String]) {
-    if mismatches.is_empty() {
-        return;
-    }
-    eprintln!(
-        "warning: {} of the 4 files in {} are not the published {} files (training on them \
-         anyway); `tflayers download --dataset {} --data-dir {}` replaces them, keeping \
-         these copies as *.bad",
-        mismatches.len(),
-        dir.display(),
-        kind.title(),
-        kind.id(),
-        dir.display()
-    );
-    for mismatch in mismatches {
-        eprintln!("  {mismatch}");
     }
 }

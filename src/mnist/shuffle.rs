@@ -70,16 +70,12 @@ impl NumpyRandomState {
             return 0;
         }
         let mask = u64::MAX >> max.leading_zeros();
-        if max <= u64::from(u32::MAX) {
-            loop {
-                let value = u64::from(self.next_u32()) & mask;
-                if value <= max {
-                    return value;
-                }
-            }
-        }
         loop {
-            let value = self.next_u64() & mask;
+            let value = if max <= u64::from(u32::MAX) {
+                u64::from(self.next_u32())
+            } else {
+                self.next_u64()
+            } & mask;
             if value <= max {
                 return value;
             }

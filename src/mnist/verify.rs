@@ -14,7 +14,6 @@
 //! can inspect it.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::fs::{self, File, Metadata};
 use std::io::{self, BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -27,7 +26,7 @@ use sha2::{Digest as _, Sha256};
 
 use super::catalog::FileSpec;
 use super::idx::GZIP_MAGIC;
-use crate::fsx::write_atomically;
+use crate::fsx::write_json;
 
 /// Name of the stamp file kept in a data folder.
 pub const STAMP_FILE: &str = ".tflayers-verified.json";
@@ -52,12 +51,7 @@ impl Digest {
 
 /// Lower-case hex of `bytes`.
 pub fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(2 * bytes.len()), |mut out, byte| {
-            let _ = write!(out, "{byte:02x}");
-            out
-        })
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// A reader that hashes everything read through it.
@@ -97,36 +91,29 @@ impl<R: Read> Read for HashingReader<R> {
 
 /// Checks that `path` starts like a gzip file, explaining what it is otherwise.
 pub fn check_gzip_signature(path: &Path) -> Result<()> {
-    let mut start = [0u8; 4];
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut got = 0;
-    while got < start.len() {
-        let read = file
-            .read(&mut start[got..])
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if read == 0 {
-            break;
-        }
-        got += read;
-    }
-    if got >= 2 && start[..2] == GZIP_MAGIC {
+    let mut start = Vec::with_capacity(4);
+    File::open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?
+        .take(4)
+        .read_to_end(&mut start)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if start.starts_with(&GZIP_MAGIC) {
         return Ok(());
     }
-    let what = match &start[..got] {
+    let what = match start.as_slice() {
         [] => "it is empty".to_string(),
         [0, 0, 8, 1] | [0, 0, 8, 3] => {
             "it is an uncompressed IDX file; compress it with `gzip` (the program reads the \
              .gz files as the mirrors publish them)"
                 .to_string()
         }
-        bytes => format!(
-            "it starts with {} instead of the gzip signature 1f 8b",
-            bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ),
+        bytes => {
+            let bytes: Vec<String> = bytes.iter().map(|b| hex(&[*b])).collect();
+            format!(
+                "it starts with {} instead of the gzip signature 1f 8b",
+                bytes.join(" ")
+            )
+        }
     };
     bail!(
         "{} is not a gzip file: {what}; replace it with the original .gz file (`tflayers \
@@ -195,62 +182,50 @@ impl Stamp {
     }
 }
 
+/// The stamps of one data folder, as [`STAMP_FILE`] holds them.
 #[derive(Debug, Default, Serialize, Deserialize)]
-struct StampFile {
+pub struct Stamps {
+    #[serde(skip)]
+    dir: PathBuf,
     version: u32,
     files: BTreeMap<String, Stamp>,
-}
-
-/// The stamps of one data folder.
-#[derive(Debug)]
-pub struct Stamps {
-    dir: PathBuf,
-    files: BTreeMap<String, Stamp>,
+    #[serde(skip)]
     changed: bool,
 }
 
 impl Stamps {
     /// Reads the stamps of `dir`; a missing or unreadable stamp file gives no stamps.
     pub fn load(dir: &Path) -> Self {
-        let files = fs::read(dir.join(STAMP_FILE))
+        let mut stamps = fs::read(dir.join(STAMP_FILE))
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<StampFile>(&bytes).ok())
+            .and_then(|bytes| serde_json::from_slice::<Self>(&bytes).ok())
             .filter(|stamps| stamps.version == STAMP_VERSION)
-            .map(|stamps| stamps.files)
             .unwrap_or_default();
-        Self {
-            dir: dir.to_path_buf(),
-            files,
-            changed: false,
-        }
+        stamps.version = STAMP_VERSION;
+        stamps.dir = dir.to_path_buf();
+        stamps
     }
 
     /// Whether a stamp says the file of `spec`, now described by `meta`, was verified.
     pub fn is_verified(&self, spec: &FileSpec, meta: &Metadata) -> bool {
-        match (self.files.get(spec.name), Stamp::of(meta, spec.sha256)) {
-            (Some(stamp), Some(now)) => *stamp == now,
-            _ => false,
-        }
+        let now = Stamp::of(meta, spec.sha256);
+        now.is_some() && self.files.get(spec.name) == now.as_ref()
     }
 
     /// Records that the file of `spec` (described by `meta`) holds the published content.
     pub fn record(&mut self, spec: &FileSpec, meta: &Metadata) {
         if let Some(stamp) = Stamp::of(meta, spec.sha256) {
-            if self.files.get(spec.name) != Some(&stamp) {
-                self.files.insert(spec.name.to_string(), stamp);
-                self.changed = true;
-            }
+            let name = spec.name.to_string();
+            self.changed |= self.files.insert(name, stamp.clone()) != Some(stamp);
         }
     }
 
     /// Drops the stamp of `name` (the file was replaced or moved).
     pub fn forget(&mut self, name: &str) {
-        if self.files.remove(name).is_some() {
-            self.changed = true;
-        }
+        self.changed |= self.files.remove(name).is_some();
     }
 
-    /// Writes the stamps back if they changed ([`write_atomically`]). A
+    /// Writes the stamps back if they changed ([`write_json`]). A
     /// folder without write permission is left alone even when the process could write
     /// anyway (as root): its owner marked it read-only.
     pub fn save(&mut self) -> Result<()> {
@@ -261,12 +236,7 @@ impl Stamps {
         if is_read_only(&self.dir) {
             bail!("cannot write {}: the folder is read-only", path.display());
         }
-        let stamps = StampFile {
-            version: STAMP_VERSION,
-            files: self.files.clone(),
-        };
-        let json = serde_json::to_vec_pretty(&stamps).context("cannot encode the stamps")?;
-        write_atomically(&path, &json)?;
+        write_json(&path, self)?;
         self.changed = false;
         Ok(())
     }
@@ -333,32 +303,32 @@ pub fn mismatch_message(path: &Path, spec: &FileSpec, actual: &Digest) -> String
 /// Renames `path` to `path.bad` (or `path.bad.1`, `.2`, ... if taken) and returns the new
 /// name: a file that failed verification is kept for inspection, never deleted.
 pub fn move_aside(path: &Path) -> Result<PathBuf> {
-    let base = path.as_os_str().to_os_string();
-    for attempt in 0..1000u32 {
-        let mut name = base.clone();
-        if attempt == 0 {
-            name.push(".bad");
-        } else {
-            name.push(format!(".bad.{attempt}"));
-        }
-        let aside = PathBuf::from(name);
-        if fs::symlink_metadata(&aside).is_ok() {
-            continue;
-        }
-        fs::rename(path, &aside).with_context(|| {
+    let aside = (0..1000u32)
+        .map(|attempt| {
+            let mut name = path.as_os_str().to_os_string();
+            name.push(if attempt == 0 {
+                ".bad".to_string()
+            } else {
+                format!(".bad.{attempt}")
+            });
+            PathBuf::from(name)
+        })
+        .find(|aside| fs::symlink_metadata(aside).is_err())
+        .with_context(|| {
             format!(
-                "cannot move {} aside to {}",
+                "cannot move {} aside: {}.bad through .bad.999 all exist; remove some",
                 path.display(),
-                aside.display()
+                path.display()
             )
         })?;
-        return Ok(aside);
-    }
-    bail!(
-        "cannot move {} aside: {}.bad through .bad.999 all exist; remove some",
-        path.display(),
-        path.display()
-    )
+    fs::rename(path, &aside).with_context(|| {
+        format!(
+            "cannot move {} aside to {}",
+            path.display(),
+            aside.display()
+        )
+    })?;
+    Ok(aside)
 }
 
 #[cfg(test)]

@@ -5,10 +5,10 @@
 //! the lock when the process ends, however it ends, so a killed run leaves no stale lock. It is
 //! advisory: it keeps out other `tflayers` runs, not other programs.
 
-use std::fs::File;
+use std::fs::{File, TryLockError};
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 /// Held while a run writes into a folder; dropping it releases the folder.
 #[derive(Debug)]
@@ -22,26 +22,17 @@ impl DirLock {
     pub fn acquire(dir: &Path, flag: &str) -> Result<Self> {
         let file = File::open(dir)
             .with_context(|| format!("{flag} {}: cannot open the folder", dir.display()))?;
-        lock(&file)
-            .with_context(|| format!("{flag} {}: cannot lock the folder", dir.display()))?
-            .then_some(Self { _dir: file })
-            .with_context(|| {
-                format!(
-                    "{flag} {} is in use: another tflayers run is writing checkpoints there; \
-                     wait for it to end, or choose another folder",
-                    dir.display()
-                )
-            })
-    }
-}
-
-/// Takes the lock without waiting (std's `File::try_lock`, `flock` on Linux); `Ok(false)`
-/// when another open of the folder holds it.
-fn lock(file: &File) -> std::io::Result<bool> {
-    match file.try_lock() {
-        Ok(()) => Ok(true),
-        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
-        Err(std::fs::TryLockError::Error(err)) => Err(err),
+        // std's `File::try_lock` is `flock` on Linux.
+        match file.try_lock() {
+            Ok(()) => Ok(Self { _dir: file }),
+            Err(TryLockError::WouldBlock) => bail!(
+                "{flag} {} is in use: another tflayers run is writing checkpoints there; wait \
+                 for it to end, or choose another folder",
+                dir.display()
+            ),
+            Err(TryLockError::Error(err)) => Err(err)
+                .with_context(|| format!("{flag} {}: cannot lock the folder", dir.display())),
+        }
     }
 }
 

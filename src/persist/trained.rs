@@ -13,8 +13,8 @@ use anyhow::{ensure, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
-use crate::fsx::sync_dir;
-use crate::persist::checkpoint::{saved_variables, VARIABLES_FILES, VARIABLES_PREFIX};
+use crate::fsx::{read_json, replace_dir, sync_dir, write_json};
+use crate::persist::checkpoint::{save_variables, VARIABLES_FILES};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -82,50 +82,24 @@ fn sibling(dir: &Path, tag: &str) -> Result<PathBuf> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    Ok(parent.join(format!(
-        ".{}.{tag}-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    )))
+    fs::create_dir_all(parent).with_context(|| {
+        format!(
+            "--save {}: cannot create {}",
+            dir.display(),
+            parent.display()
+        )
+    })?;
+    let pid = std::process::id();
+    Ok(parent.join(format!(".{}.{tag}-{pid}", name.to_string_lossy())))
 }
 
 /// Writes the trained SavedModel: `saved_model.pb` from `exported` (the model's folder under
 /// `models/`), the engine's variables through its saver, and `tflayers.json`.
 pub fn write(dir: &Path, exported: &Path, engine: &mut dyn Engine, info: &ModelInfo) -> Result<()> {
-    let tmp = sibling(dir, "tmp")?;
-    if let Some(parent) = tmp.parent() {
-        fs::create_dir_all(parent).with_context(|| {
-            format!(
-                "--save {}: cannot create {}",
-                dir.display(),
-                parent.display()
-            )
-        })?;
-    }
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)
-            .with_context(|| format!("cannot remove the leftover {}", tmp.display()))?;
-    }
-    let result = write_into(&tmp, exported, engine, info);
-    if result.is_err() {
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result?;
     let old = sibling(dir, "old")?;
-    if dir.exists() {
-        fs::rename(dir, &old)
-            .with_context(|| format!("cannot move the old {} aside", dir.display()))?;
-    }
-    if let Err(err) = fs::rename(&tmp, dir) {
-        // Put the old model back rather than leave nothing.
-        let _ = fs::rename(&old, dir);
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(err)
-            .with_context(|| format!("cannot rename {} to {}", tmp.display(), dir.display()));
-    }
-    if let Some(parent) = tmp.parent() {
-        sync_dir(parent)?;
-    }
+    replace_dir(dir, &sibling(dir, "tmp")?, &old, |tmp| {
+        write_into(tmp, exported, engine, info)
+    })?;
     if old.exists() {
         fs::remove_dir_all(&old)
             .with_context(|| format!("cannot remove the replaced model {}", old.display()))?;
@@ -140,8 +114,7 @@ fn write_into(
     info: &ModelInfo,
 ) -> Result<()> {
     let variables = tmp.join(VARIABLES_DIR);
-    fs::create_dir_all(&variables)
-        .with_context(|| format!("cannot create {}", variables.display()))?;
+    save_variables(engine, &variables)?;
     let graph = exported.join(SAVED_MODEL_FILE);
     fs::copy(&graph, tmp.join(SAVED_MODEL_FILE)).with_context(|| {
         format!(
@@ -149,11 +122,7 @@ fn write_into(
             graph.display()
         )
     })?;
-    engine.save_variables(&variables.join(VARIABLES_PREFIX))?;
-    saved_variables(&variables)?;
-    let json = serde_json::to_vec_pretty(info).context("cannot serialise tflayers.json")?;
-    fs::write(tmp.join(INFO_FILE), json)
-        .with_context(|| format!("cannot write {}", tmp.join(INFO_FILE).display()))?;
+    write_json(&tmp.join(INFO_FILE), info)?;
     sync_dir(&variables)?;
     sync_dir(tmp)
 }
@@ -187,15 +156,7 @@ pub fn open(dir: &Path) -> Result<Option<ModelInfo>> {
     if !path.exists() {
         return Ok(None);
     }
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
-    let info: ModelInfo = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is damaged (not a tflayers model description)",
-            path.display()
-        )
-    })?;
-    Ok(Some(info))
+    read_json(&path, "a tflayers model description").map(Some)
 }
 
 #[cfg(test)]

@@ -1,20 +1,21 @@
-//! One file's transfer: every mirror for a bounded number of rounds, each attempt streamed to
+//! One file's transfer: every mirror for a bounded number of rounds, each attempt written to
 //! a temporary `.NAME.part-PID` in the data folder and verified before it is handed back; the
 //! errors say which timeout expired and, when every mirror failed, how to supply the file by
-//! hand.
+//! hand. Progress goes to stderr: a bar with bytes, rate and ETA on a terminal, plain lines
+//! otherwise.
 
 use std::error::Error as StdError;
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::progress::Progress;
-use super::DownloadConfig;
+use super::{DownloadConfig, Outcome, ProgressMode};
 use crate::mnist::catalog::{file_url, DatasetKind, FileSpec};
-use crate::mnist::verify::{digest_gz_file, mismatch_message};
+use crate::mnist::verify::{digest_gz_file, mismatch_message, move_aside};
 
 /// The blocking HTTP client with the configured timeouts.
 pub(super) fn build_client(config: &DownloadConfig) -> Result<reqwest::blocking::Client> {
@@ -28,28 +29,14 @@ pub(super) fn build_client(config: &DownloadConfig) -> Result<reqwest::blocking:
         .context("cannot set up the HTTP client")
 }
 
-/// A verified download waiting under its temporary name.
-pub(super) struct Fetched {
-    pub(super) temp: PathBuf,
-    pub(super) url: String,
-    pub(super) bytes: u64,
-    pub(super) seconds: f64,
-}
-
-/// Why one attempt failed: the mirror's fault (try the next one) or ours (stop).
-enum AttemptError {
-    Remote(anyhow::Error),
-    Local(anyhow::Error),
-}
-
-/// Tries every mirror, for up to `1 + retries` rounds, until one serves the published file.
+/// Tries every mirror, for up to `1 + retries` rounds, until one serves the published file,
+/// and moves it into place (the present copy aside first, when `replace`).
 pub(super) fn fetch(
     client: &reqwest::blocking::Client,
-    kind: DatasetKind,
-    dir: &Path,
+    (kind, dir, config): (DatasetKind, &Path, &DownloadConfig),
     spec: &FileSpec,
-    config: &DownloadConfig,
-) -> Result<Fetched> {
+    replace: bool,
+) -> Result<Outcome> {
     if config.mirrors.is_empty() {
         bail!("no mirrors to download {} from", spec.name);
     }
@@ -70,14 +57,27 @@ pub(super) fn fetch(
         }
         for mirror in &config.mirrors {
             let url = file_url(mirror, spec.name);
-            match attempt(client, &url, &temp, spec, config) {
-                Ok(fetched) => return Ok(fetched),
-                Err(AttemptError::Local(err)) => {
-                    let _ = fs::remove_file(&temp);
-                    return Err(err);
+            let bar = progress_bar(&url, config.progress);
+            let result = attempt(client, &url, &temp, spec, config, &bar);
+            if !matches!(result, Ok(Ok(_))) {
+                bar.abandon();
+                let _ = fs::remove_file(&temp);
+            }
+            // The outer error is ours (stop), the inner one the mirror's (try the next).
+            match result? {
+                Ok((bytes, seconds)) => {
+                    let moved_aside = place(&dir.join(spec.name), &temp, replace)?;
+                    if let Some(aside) = &moved_aside {
+                        eprintln!("the previous {} is kept as {}", spec.name, aside.display());
+                    }
+                    return Ok(Outcome::Downloaded {
+                        url,
+                        bytes,
+                        seconds,
+                        moved_aside,
+                    });
                 }
-                Err(AttemptError::Remote(err)) => {
-                    let _ = fs::remove_file(&temp);
+                Err(err) => {
                     eprintln!("{url}: {err:#}");
                     failures.push((url, err));
                 }
@@ -85,6 +85,27 @@ pub(super) fn fetch(
         }
     }
     Err(all_failed(kind, dir, spec, config, &failures))
+}
+
+/// Moves the verified download at `temp` to `path`, moving the present `path` aside first
+/// when `replace`; returns where the old copy went.
+fn place(path: &Path, temp: &Path, replace: bool) -> Result<Option<PathBuf>> {
+    let placed = replace
+        .then(|| move_aside(path))
+        .transpose()
+        .and_then(|aside| {
+            fs::rename(temp, path).with_context(|| {
+                format!(
+                    "cannot move the verified download into place as {}",
+                    path.display()
+                )
+            })?;
+            Ok(aside)
+        });
+    if placed.is_err() {
+        let _ = fs::remove_file(temp);
+    }
+    placed
 }
 
 /// Temporary downloads are named `.NAME.part-PID`.
@@ -96,19 +117,14 @@ fn part_prefix(name: &str) -> String {
 /// whose process is gone (a download still running elsewhere keeps its file).
 fn remove_stale_parts(dir: &Path, name: &str) {
     let prefix = part_prefix(name);
-    let Ok(entries) = fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let file_name = entry.file_name();
-        let Some(pid) = file_name
-            .to_str()
-            .and_then(|file| file.strip_prefix(&prefix))
-            .and_then(|pid| pid.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+    for entry in fs::read_dir(dir).into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_str().and_then(|file| {
+            file.strip_prefix(&prefix)
+                .and_then(|pid| pid.parse::<u32>().ok())
+        });
+        if pid.is_some_and(|pid| {
+            pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists()
+        }) {
             let _ = fs::remove_file(entry.path());
         }
     }
@@ -123,9 +139,6 @@ fn all_failed(
     config: &DownloadConfig,
     failures: &[(String, anyhow::Error)],
 ) -> anyhow::Error {
-    let no_network = failures
-        .iter()
-        .all(|(_, err)| err.chain().any(is_connect_error));
     let mut message = format!(
         "cannot download {} of {}: {} attempt(s) failed",
         spec.name,
@@ -135,36 +148,38 @@ fn all_failed(
     for (url, err) in failures {
         message.push_str(&format!("\n  {url}: {err:#}"));
     }
-    if no_network {
+    let is_connect_error = |err: &(dyn StdError + 'static)| {
+        err.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_connect)
+    };
+    if failures
+        .iter()
+        .all(|(_, err)| err.chain().any(is_connect_error))
+    {
         message.push_str("\nno mirror could be reached: is this machine offline?");
     }
+    let urls: Vec<String> = config
+        .mirrors
+        .iter()
+        .map(|m| file_url(m, spec.name))
+        .collect();
     message.push_str(&format!(
         "\nto supply the files by hand, fetch {} (and the other missing files) from {} on a \
          machine with network access and copy them into {}; `tflayers data info --data-dir \
          {}` then checks them",
         spec.name,
-        config
-            .mirrors
-            .iter()
-            .map(|m| file_url(m, spec.name))
-            .collect::<Vec<_>>()
-            .join(" or "),
+        urls.join(" or "),
         dir.display(),
         dir.display()
     ));
     anyhow!(message)
 }
 
-fn is_connect_error(err: &(dyn StdError + 'static)) -> bool {
-    err.downcast_ref::<reqwest::Error>()
-        .is_some_and(|err| err.is_connect())
-}
-
 /// Whether `err` or one of its causes is a timeout.
 fn is_timeout(err: &(dyn StdError + 'static)) -> bool {
     if err
         .downcast_ref::<reqwest::Error>()
-        .is_some_and(|err| err.is_timeout())
+        .is_some_and(reqwest::Error::is_timeout)
     {
         return true;
     }
@@ -182,125 +197,121 @@ fn is_timeout(err: &(dyn StdError + 'static)) -> bool {
 
 /// Describes a failed request in words, naming the timeout that expired.
 fn describe_request_error(err: reqwest::Error, config: &DownloadConfig) -> anyhow::Error {
-    if err.is_connect() && is_timeout(&err) {
-        anyhow!(err).context(format!(
+    let what = match (err.is_connect(), is_timeout(&err)) {
+        (true, true) => format!(
             "no connection within the {} s connect timeout",
             seconds(config.connect_timeout)
-        ))
-    } else if err.is_connect() {
-        anyhow!(err).context("cannot connect")
-    } else if is_timeout(&err) {
-        anyhow!(err).context(format!(
+        ),
+        (true, false) => "cannot connect".to_string(),
+        (false, true) => format!(
             "no response within the {} s read timeout",
             seconds(config.read_timeout)
-        ))
-    } else {
-        anyhow!(err).context("request failed")
-    }
+        ),
+        (false, false) => "request failed".to_string(),
+    };
+    anyhow!(err).context(what)
 }
 
 fn seconds(duration: Duration) -> String {
     format!("{}", duration.as_secs_f64())
 }
 
-/// One GET: stream the body to `temp`, then verify it.
+/// Announces the transfer of `url`: a progress bar on a terminal (unless plain lines were
+/// asked for), otherwise one line and a hidden bar.
+fn progress_bar(url: &str, mode: ProgressMode) -> ProgressBar {
+    if mode == ProgressMode::Lines || !io::stderr().is_terminal() {
+        eprintln!("downloading {url}");
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(
+        "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} ETA {eta}",
+    ) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar.set_message(short_name(url));
+    bar
+}
+
+fn short_name(url: &str) -> String {
+    url.rsplit('/').next().unwrap_or(url).to_string()
+}
+
+/// One GET: receive the body, write it to `temp`, then verify it. The outer error is ours (the data
+/// folder), the inner one the mirror's.
 fn attempt(
     client: &reqwest::blocking::Client,
     url: &str,
     temp: &Path,
     spec: &FileSpec,
     config: &DownloadConfig,
-) -> std::result::Result<Fetched, AttemptError> {
+    bar: &ProgressBar,
+) -> Result<Result<(u64, f64)>> {
     let start = Instant::now();
-    let remote = AttemptError::Remote;
-    let progress = Progress::start(url, config.progress);
-    let mut response = client
-        .get(url)
-        .send()
-        .map_err(|err| remote(describe_request_error(err, config)))?;
+    let mut response = match client.get(url).send() {
+        Ok(response) => response,
+        Err(err) => return Ok(Err(describe_request_error(err, config))),
+    };
     let status = response.status();
     if !status.is_success() {
-        progress.fail();
-        return Err(remote(anyhow!(
+        return Ok(Err(anyhow!(
             "HTTP {status}: the mirror does not serve this file"
         )));
     }
     let total = response.content_length();
-    progress.set_total(total);
-    let mut file = File::create(temp).map_err(|err| {
-        AttemptError::Local(anyhow!(err).context(format!(
-            "cannot create {}; check that the data folder is writable and has space",
-            temp.display()
-        )))
-    })?;
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut received = 0u64;
-    loop {
-        let read = match response.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(read) => read,
-            Err(err) if err.kind() == io::ErrorKind::Interrupted => continue,
-            Err(err) => {
-                progress.fail();
-                let what = if is_timeout(&err) {
-                    format!(
-                        "the transfer stalled: nothing arrived for {} s (the read timeout) \
-                         after {received} bytes",
-                        seconds(config.read_timeout)
-                    )
-                } else {
-                    format!("the transfer broke off after {received} bytes")
-                };
-                return Err(remote(anyhow!(err).context(what)));
-            }
-        };
-        file.write_all(&buffer[..read]).map_err(|err| {
-            AttemptError::Local(anyhow!(err).context(format!(
-                "cannot write {}; check the free space in the data folder",
-                temp.display()
-            )))
-        })?;
-        received += read as u64;
-        progress.advance(read as u64);
-    }
-    file.sync_all().map_err(|err| {
-        AttemptError::Local(anyhow!(err).context(format!("cannot save {}", temp.display())))
-    })?;
-    drop(file);
     if let Some(total) = total {
-        if received != total {
-            progress.fail();
-            return Err(remote(anyhow!(
-                "the transfer ended after {received} of the announced {total} bytes"
-            )));
-        }
+        bar.set_length(total);
     }
+    // `read_to_end` keeps what arrived before an error, so the error can say how much.
+    let mut body = Vec::new();
+    if let Err(err) = bar.wrap_read(&mut response).read_to_end(&mut body) {
+        let received = body.len();
+        let what = if is_timeout(&err) {
+            format!(
+                "the transfer stalled: nothing arrived for {} s (the read timeout) after \
+                 {received} bytes",
+                seconds(config.read_timeout)
+            )
+        } else {
+            format!("the transfer broke off after {received} bytes")
+        };
+        return Ok(Err(anyhow!(err).context(what)));
+    }
+    let received = body.len() as u64;
+    if let Some(total) = total.filter(|&total| total != received) {
+        return Ok(Err(anyhow!(
+            "the transfer ended after {received} of the announced {total} bytes"
+        )));
+    }
+    File::create(temp)
+        .and_then(|mut file| file.write_all(&body).and_then(|()| file.sync_all()))
+        .with_context(|| {
+            format!(
+                "cannot write {}; check that the data folder is writable and has free space",
+                temp.display()
+            )
+        })?;
     let seconds = start.elapsed().as_secs_f64();
-    match digest_gz_file(temp) {
+    Ok(match digest_gz_file(temp) {
         Ok(digest) if digest.matches(spec) => {
-            progress.done(received, seconds);
-            Ok(Fetched {
-                temp: temp.to_path_buf(),
-                url: url.to_string(),
-                bytes: received,
-                seconds,
-            })
+            bar.finish_and_clear();
+            let rate = received as f64 / seconds.max(1e-9) / 1e6;
+            eprintln!(
+                "{}: {received} bytes in {seconds:.1} s ({rate:.1} MB/s), SHA-256 of the \
+                 content verified",
+                short_name(url)
+            );
+            Ok((received, seconds))
         }
-        Ok(digest) => {
-            progress.fail();
-            Err(remote(anyhow!(
-                "{}; the mirror served a different or corrupted file, which was discarded",
-                mismatch_message(Path::new(spec.name), spec, &digest)
-            )))
-        }
-        Err(err) => {
-            progress.fail();
-            Err(remote(err.context(format!(
-                "the mirror served something that is not the gzip file {}; it was discarded",
-                spec.name
-            ))))
-        }
-    }
+        Ok(digest) => Err(anyhow!(
+            "{}; the mirror served a different or corrupted file, which was discarded",
+            mismatch_message(Path::new(spec.name), spec, &digest)
+        )),
+        Err(err) => Err(err.context(format!(
+            "the mirror served something that is not the gzip file {}; it was discarded",
+            spec.name
+        ))),
+    })
 }
 
 #[cfg(test)]
@@ -328,5 +339,10 @@ mod tests {
     #[test]
     fn seconds_are_plain_numbers() {
         assert_eq!(seconds(Duration::from_millis(1500)), "1.5");
+    }
+
+    #[test]
+    fn short_names() {
+        assert_eq!(short_name("http://h/x/f.gz"), "f.gz");
     }
 }

@@ -27,10 +27,11 @@
 //! [`Engine::save_variables`]: crate::train::Engine::save_variables
 
 use std::fs::{self, File};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use anyhow::{ensure, Context, Result};
+
+use crate::train::Engine;
 
 pub mod reader;
 pub mod state;
@@ -78,28 +79,19 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>> {
     Ok(found)
 }
 
-/// The size and CRC-32 of the file at `path`.
+/// The size and CRC-32 of the file at `path` (read whole: the variables files are a few
+/// tens of MB at most).
 fn crc32_of(path: &Path) -> Result<(u64, u32)> {
-    let mut file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut hasher = crc32fast::Hasher::new();
-    let mut buffer = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let n = file
-            .read(&mut buffer)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        if n == 0 {
-            break;
-        }
-        bytes += n as u64;
-        hasher.update(&buffer[..n]);
-    }
-    Ok((bytes, hasher.finalize()))
+    let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok((bytes.len() as u64, crc32fast::hash(&bytes)))
 }
 
-/// The files TensorFlow's saver wrote for the prefix `dir/variables`, or an error naming the
+/// Saves the engine's variables into `dir` (created if needed) under [`VARIABLES_PREFIX`]
+/// through the graph's saver, and returns the files it wrote, synced, or an error naming the
 /// one it did not write. Shared by checkpoints and trained models.
-pub fn saved_variables(dir: &Path) -> Result<[PathBuf; 2]> {
+pub fn save_variables(engine: &mut dyn Engine, dir: &Path) -> Result<[PathBuf; 2]> {
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    engine.save_variables(&dir.join(VARIABLES_PREFIX))?;
     let paths = VARIABLES_FILES.map(|name| dir.join(name));
     for path in &paths {
         ensure!(
@@ -107,6 +99,9 @@ pub fn saved_variables(dir: &Path) -> Result<[PathBuf; 2]> {
             "TensorFlow's saver did not write {}",
             path.display()
         );
+        File::open(path)
+            .and_then(|f| f.sync_all())
+            .with_context(|| format!("cannot sync {}", path.display()))?;
     }
     Ok(paths)
 }

@@ -2,26 +2,19 @@
 //! pointer, `state.json`, and the size and CRC-32 of every variables file. A damaged
 //! checkpoint is refused with the name of an intact one to resume from instead, if any.
 
-use std::fs;
 use std::path::Path;
 
-use anyhow::{bail, ensure, Context, Result};
+use anyhow::{bail, ensure, Result};
 
 use super::state::{Checkpoint, CheckpointState, Pointer, FORMAT};
 use super::{ckpt_step, crc32_of, list_checkpoints, POINTER_FILE, STATE_FILE, VARIABLES_FILES};
+use crate::fsx::read_json;
 
 /// Reads and verifies one `ckpt-<step>/` folder: `state.json` parses, and every variables
 /// file has the recorded size and CRC-32.
 pub fn verify(dir: &Path) -> Result<CheckpointState> {
     let state_path = dir.join(STATE_FILE);
-    let text = fs::read_to_string(&state_path)
-        .with_context(|| format!("cannot read {}", state_path.display()))?;
-    let state: CheckpointState = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is damaged (not a tflayers checkpoint state)",
-            state_path.display()
-        )
-    })?;
+    let state: CheckpointState = read_json(&state_path, "a tflayers checkpoint state")?;
     ensure!(
         state.format == FORMAT,
         "{} has format {}, this tflayers reads format {FORMAT}",
@@ -117,10 +110,7 @@ pub fn open_for_resume(path: &Path) -> Result<Checkpoint> {
 }
 
 fn read_pointer(path: &Path) -> Result<Pointer> {
-    let text =
-        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let pointer: Pointer = serde_json::from_str(&text)
-        .with_context(|| format!("{} is damaged (not a checkpoint pointer)", path.display()))?;
+    let pointer: Pointer = read_json(path, "a checkpoint pointer")?;
     ensure!(
         ckpt_step(&pointer.latest) == Some(pointer.step),
         "{} is damaged: it names {:?} for step {}",

@@ -10,11 +10,11 @@ use anyhow::{ensure, Context, Result};
 
 use super::state::{Checkpoint, CheckpointState, DataFingerprint, FileSum, Pointer, FORMAT};
 use super::{
-    ckpt_name, crc32_of, list_checkpoints, saved_variables, POINTER_FILE, STATE_FILE,
-    VARIABLES_FILES, VARIABLES_PREFIX,
+    ckpt_name, crc32_of, list_checkpoints, save_variables, POINTER_FILE, STATE_FILE,
+    VARIABLES_FILES,
 };
 use crate::config::RunConfig;
-use crate::fsx::{sync_dir, write_atomically, TEMP_PREFIX};
+use crate::fsx::{replace_dir, sync_dir, write_json, TEMP_PREFIX};
 use crate::mnist::batcher::BatchState;
 use crate::persist::lock::DirLock;
 use crate::train::{Checkpointer, Engine};
@@ -23,10 +23,8 @@ use crate::train::{Checkpointer, Engine};
 /// needed: the folder's rename is what makes the checkpoint appear whole.
 fn write_state(path: &Path, state: &CheckpointState) -> Result<()> {
     let json = serde_json::to_vec(state).context("cannot serialise the checkpoint state")?;
-    let mut file =
-        File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(&json)
-        .and_then(|()| file.sync_all())
+    File::create(path)
+        .and_then(|mut file| file.write_all(&json).and_then(|()| file.sync_all()))
         .with_context(|| format!("cannot write {}", path.display()))
 }
 
@@ -38,10 +36,9 @@ pub struct CheckpointWriter {
     settings: RunConfig,
     data: DataFingerprint,
     tensorflow_version: String,
-    /// The step of the newest checkpoint of this run in `root`: it is kept beside the next.
-    last_saved: Option<u64>,
-    /// Where the newest checkpoint was written.
-    last_dir: Option<PathBuf>,
+    /// The step and folder of the newest checkpoint of this run in `root`: it is kept beside
+    /// the next.
+    last: Option<(u64, PathBuf)>,
     /// Print a line on stderr for each checkpoint.
     pub verbose: bool,
     /// Keeps other runs out of `root` while this one writes there.
@@ -81,8 +78,7 @@ impl CheckpointWriter {
             settings,
             data,
             tensorflow_version: tensorflow_version.to_string(),
-            last_saved: None,
-            last_dir: None,
+            last: None,
             verbose: true,
             _lock: lock,
         })
@@ -103,8 +99,7 @@ impl CheckpointWriter {
             settings: from.state.settings.clone(),
             data: from.state.data.clone(),
             tensorflow_version: tensorflow_version.to_string(),
-            last_saved: Some(from.state.step),
-            last_dir: Some(from.dir.clone()),
+            last: Some((from.state.step, from.dir.clone())),
             verbose: true,
             _lock: lock,
         })
@@ -117,42 +112,30 @@ impl CheckpointWriter {
 
     /// The newest checkpoint of this run, if any.
     pub fn last_dir(&self) -> Option<&Path> {
-        self.last_dir.as_deref()
+        self.last.as_ref().map(|(_, dir)| dir.as_path())
     }
 
     fn write(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
         let name = ckpt_name(step);
-        let tmp = self
-            .root
-            .join(format!("{TEMP_PREFIX}{name}-{}", std::process::id()));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp)
-                .with_context(|| format!("cannot remove the leftover {}", tmp.display()))?;
-        }
-        let result = self.write_into(&tmp, engine, step, batches);
-        if result.is_err() {
-            let _ = fs::remove_dir_all(&tmp);
-        }
-        result?;
+        let pid = std::process::id();
         let final_dir = self.root.join(&name);
-        if final_dir.exists() {
-            // A leftover of a run that was killed after this rename but before its pointer
-            // update (the pointer never named it), or a checkpoint past the one resumed from.
-            let aside = self
-                .root
-                .join(format!("{TEMP_PREFIX}old-{name}-{}", std::process::id()));
-            fs::rename(&final_dir, &aside)
-                .with_context(|| format!("cannot move {} aside", final_dir.display()))?;
-        }
-        fs::rename(&tmp, &final_dir).with_context(|| {
-            format!("cannot rename {} to {}", tmp.display(), final_dir.display())
-        })?;
-        sync_dir(&self.root)?;
-        let pointer = Pointer { latest: name, step };
-        let json = serde_json::to_vec_pretty(&pointer).context("cannot serialise the pointer")?;
-        write_atomically(&self.root.join(POINTER_FILE), &json)?;
-        let previous = self.last_saved.replace(step);
-        self.last_dir = Some(final_dir.clone());
+        // An existing `ckpt-<step>/` is a leftover of a run killed after this rename but
+        // before its pointer update (the pointer never named it), or a checkpoint past the
+        // one resumed from: it goes aside, under a name the pruning below removes.
+        replace_dir(
+            &final_dir,
+            &self.root.join(format!("{TEMP_PREFIX}{name}-{pid}")),
+            &self.root.join(format!("{TEMP_PREFIX}old-{name}-{pid}")),
+            |tmp| self.write_into(tmp, engine, step, batches),
+        )?;
+        write_json(
+            &self.root.join(POINTER_FILE),
+            &Pointer { latest: name, step },
+        )?;
+        let previous = self
+            .last
+            .replace((step, final_dir.clone()))
+            .map(|(step, _)| step);
         self.prune(step, previous)?;
         if self.verbose {
             eprintln!("Checkpoint: step {step} -> {}", final_dir.display());
@@ -167,19 +150,14 @@ impl CheckpointWriter {
         step: u64,
         batches: &BatchState,
     ) -> Result<()> {
-        fs::create_dir_all(tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-        engine.save_variables(&tmp.join(VARIABLES_PREFIX))?;
         let mut files = Vec::new();
-        for (name, path) in VARIABLES_FILES.into_iter().zip(saved_variables(tmp)?) {
+        for (name, path) in VARIABLES_FILES
+            .into_iter()
+            .zip(save_variables(engine, tmp)?)
+        {
             let (bytes, crc32) = crc32_of(&path)?;
-            files.push(FileSum {
-                name: name.to_string(),
-                bytes,
-                crc32,
-            });
-            File::open(&path)
-                .and_then(|f| f.sync_all())
-                .with_context(|| format!("cannot sync {}", path.display()))?;
+            let name = name.to_string();
+            files.push(FileSum { name, bytes, crc32 });
         }
         let state = CheckpointState {
             format: FORMAT,
@@ -230,7 +208,7 @@ impl Checkpointer for CheckpointWriter {
 
     fn save(&mut self, engine: &mut dyn Engine, step: u64, batches: &BatchState) -> Result<()> {
         // A resumed run that stops at once has nothing new to write.
-        if self.last_saved == Some(step) {
+        if self.last.as_ref().is_some_and(|(last, _)| *last == step) {
             return Ok(());
         }
         self.write(engine, step, batches).with_context(|| {
