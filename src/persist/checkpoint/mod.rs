@@ -48,8 +48,8 @@ pub use writer::CheckpointWriter;
 pub const POINTER_FILE: &str = "checkpoint.json";
 /// The run's state inside each `ckpt-<step>/` folder.
 pub const STATE_FILE: &str = "state.json";
-/// The saver's file prefix inside each `ckpt-<step>/` folder.
-pub const VARIABLES_PREFIX: &str = "variables";
+/// The saver's file prefix inside each `ckpt-<step>/` folder: the one a SavedModel uses.
+pub use crate::manifest::VARIABLES_PREFIX;
 /// The two files TensorFlow's (unsharded) saver writes for a prefix.
 pub const VARIABLES_FILES: [&str; 2] = ["variables.index", "variables.data-00000-of-00001"];
 const CKPT_PREFIX: &str = "ckpt-";
