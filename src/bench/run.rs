@@ -111,14 +111,13 @@ fn load_data_both(args: &BenchOptions, python: &Python) -> Result<(LoadBench, Da
     let data_dir = &args.common.run.data_dir;
     let validation_size = args.common.run.validation_size;
     eprintln!("== MNIST load from {}", data_dir.display());
-    let timings = run_load_bench(
+    let secs = run_load_bench(
         data_dir,
         validation_size,
         args.repeat as usize,
         python,
         |_, _, _| {},
     )?;
-    let secs = Pair::new(timings.rust.0, timings.python.0).context("no load was timed")?;
     let data = read_data_sets_with(data_dir, validation_size)?;
     Ok((
         LoadBench {

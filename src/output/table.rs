@@ -109,6 +109,36 @@ pub fn render<S: Into<String>>(
     table.render()
 }
 
+/// Columns under `header`, right-aligned, but the first left-aligned when `labels_first`.
+pub fn columns<'a>(header: &[&'a str], labels_first: bool) -> Vec<Column<'a>> {
+    let column = |(i, h): (usize, &&'a str)| match i {
+        0 if labels_first => Column::left(h),
+        _ => Column::right(h),
+    };
+    header.iter().enumerate().map(column).collect()
+}
+
+/// A Markdown table of `rows` under `columns` (their alignment; cells unpadded).
+pub fn markdown<S: AsRef<str>>(
+    columns: &[Column<'_>],
+    rows: impl IntoIterator<Item = impl IntoIterator<Item = S>>,
+) -> String {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = line(columns.iter().map(|c| c.header.to_string()).collect());
+    out.push('|');
+    for column in columns {
+        out.push_str(match column.align {
+            Align::Left => "---|",
+            Align::Right => "---:|",
+        });
+    }
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(row.into_iter().map(|c| c.as_ref().to_string()).collect()));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

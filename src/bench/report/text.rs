@@ -7,7 +7,7 @@
 
 use super::{BenchReport, Pair, ReproduceBench, Series, Settings};
 use crate::output::format::format_g;
-use crate::output::table::{self, Column};
+use crate::output::table;
 
 impl BenchReport {
     /// The tables, as printed on stdout.
@@ -235,18 +235,7 @@ fn settings_line(s: &Settings) -> String {
 
 /// A bench table: the first column left-aligned, the others right-aligned, two spaces apart.
 fn text_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let columns: Vec<Column<'_>> = header
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| {
-            if i == 0 {
-                Column::left(h)
-            } else {
-                Column::right(h)
-            }
-        })
-        .collect();
-    table::render(&columns, 2, rows)
+    table::render(&table::columns(header, true), 2, rows)
 }
 
 /// A row: its name, then the cells of each pair, then `rest`.
