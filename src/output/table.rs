@@ -134,7 +134,9 @@ pub fn markdown<S: AsRef<str>>(
     }
     out.push('\n');
     for row in rows {
-        out.push_str(&line(row.into_iter().map(|c| c.as_ref().to_string()).collect()));
+        out.push_str(&line(
+            row.into_iter().map(|c| c.as_ref().to_string()).collect(),
+        ));
     }
     out
 }
