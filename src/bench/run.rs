@@ -27,7 +27,6 @@ use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::bench::machine::{load_average, Machine};
-use crate::bench::process::{run_child, ChildRun};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
     BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench, ReproduceBench, Settings,
@@ -39,7 +38,7 @@ use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::options::BenchOptions;
-use crate::python::Python;
+use crate::python::{run_child, ChildRun, Python};
 use crate::tf::model::{tensorflow_version, Model};
 
 /// Times the models (or `reproduce`) on both sides, prints the tables and writes `--json`.

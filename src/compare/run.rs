@@ -9,7 +9,6 @@
 //! `--tolerance` makes the command fail, naming the first diverging step.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
@@ -190,29 +189,12 @@ impl PythonSide {
             .arg("--metrics")
             .arg(&metrics_path);
         let start = Instant::now();
-        let mut child = self.0.spawn(&mut command, Stdio::null())?;
-        let stdout = child
-            .process
-            .stdout
-            .take()
-            .context("the child's stdout is missing")?;
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.context("cannot read the Python side's output")?;
+        let child = self.0.spawn(&mut command, Stdio::null())?;
+        let what = format!("the Python side ({})", self.describe());
+        let run = child.run_to_end(start, &what, |line| {
             eprintln!("python | {line}");
-            lines.push(line);
-        }
-        let status = child
-            .process
-            .wait()
-            .context("cannot wait for the Python side")?;
-        let wall_secs = start.elapsed().as_secs_f64();
-        if !status.success() {
-            return Err(child.failure(&format!(
-                "the Python side ({}) failed with {status}",
-                self.describe()
-            )));
-        }
+            false
+        })?;
         let metrics = FinishedRun::read(&metrics_path)
             .context("the Python side finished but its metrics file is unusable")?;
         check_header(&metrics, settings, common)?;
@@ -229,10 +211,10 @@ impl PythonSide {
             test_accuracy: float32(metrics.last.test_accuracy),
             test_loss: float32(metrics.last.test_loss),
             validation_accuracy: metrics.last.validation_accuracy.map(|v| v as f32),
-            lines,
+            lines: run.stdout,
             train_secs: metrics.last.train_secs,
             ms_per_step: metrics.last.ms_per_step,
-            wall_secs,
+            wall_secs: run.wall_secs,
         })
     }
 }
