@@ -99,38 +99,30 @@ impl Comparison {
         (vec!["", "train s", "ms/step", "wall s"], rows)
     }
 
-    /// The three tables: logged steps, final results, timings.
-    fn tables(&self) -> [(Vec<&'static str>, Vec<Vec<String>>); 3] {
-        [self.step_rows(), self.result_rows(), self.timing_rows()]
+    /// The three tables (logged steps, final results, timings), each drawn by `table`.
+    fn tables(&self, table: fn(&[&str], &[Vec<String>]) -> String) -> String {
+        let tables = [self.step_rows(), self.result_rows(), self.timing_rows()];
+        let drawn: Vec<String> = tables.iter().map(|(h, rows)| table(h, rows)).collect();
+        drawn.join("\n")
     }
 
     /// The plain-text report printed by `compare`.
     pub fn text(&self) -> String {
-        let tables: Vec<String> = self
-            .tables()
-            .iter()
-            .map(|(h, rows)| text_table(h, rows))
-            .collect();
         format!(
             "== {} ==\n{}\nverdict: {}\n",
             self.title(),
-            tables.join("\n"),
+            self.tables(text_table),
             self.verdict_line()
         )
     }
 
     /// The same report as a Markdown section, with the plot beside it.
     pub fn markdown(&self, plot_file: Option<&str>) -> String {
-        let tables: Vec<String> = self
-            .tables()
-            .iter()
-            .map(|(h, rows)| markdown_table(h, rows))
-            .collect();
         let mut out = format!(
             "## {}\n\n**Verdict: {}**\n\n{}",
             self.title(),
             self.verdict_line(),
-            tables.join("\n")
+            self.tables(markdown_table)
         );
         if let Some(file) = plot_file {
             out.push_str(&format!(
