@@ -52,8 +52,7 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     let machine = Machine::describe();
     eprintln!("== bench on {}", machine.line());
 
-    let data = load_data_both(args, &python)?;
-    let (load, data) = (data.0, data.1);
+    let (load, data) = load_data_both(args, &python)?;
     let mut models = Vec::new();
     let mut reproduce = None;
     if args.reproduce {
