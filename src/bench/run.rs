@@ -174,7 +174,7 @@ fn bench_model(
     if args.warmup > 0 {
         let r = rust.train(args.warmup)?;
         let p = py.train(args.warmup)?;
-        check.compare_logs(&r.logs, &p.logged_steps());
+        check.compare_logs(&r.logs, &p.logs);
     }
     let (mut rust_steps, mut py_steps) = (Vec::new(), Vec::new());
     let (mut rust_eval, mut py_eval) = (Vec::new(), Vec::new());
@@ -182,7 +182,7 @@ fn bench_model(
     for round in 1..=args.repeat {
         let r = rust.train(run.steps)?;
         let p = py.train(run.steps)?;
-        check.compare_logs(&r.logs, &p.logged_steps());
+        check.compare_logs(&r.logs, &p.logs);
         rust_steps.push(r.secs / r.steps as f64);
         py_steps.push(p.secs / p.steps as f64);
         let re = rust.evaluate()?;

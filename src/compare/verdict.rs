@@ -9,12 +9,13 @@
 //! NaN on both sides counts as equal (the same result), NaN on one side as a divergence.
 
 use anyhow::{ensure, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::output::format::format_g;
 
-/// One logged step of one side.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// One logged step of one side (read from `[step, accuracy, loss]` too, as serde reads a
+/// struct from a sequence: the bench's Python worker answers so).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LoggedStep {
     pub step: u64,
     /// Accuracy of the batch about to be trained, dropout off.

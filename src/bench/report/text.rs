@@ -255,7 +255,7 @@ fn pair_cells(pair: &Pair, scale: f64) -> [String; 3] {
     [
         cell(&pair.rust, scale),
         cell(&pair.python, scale),
-        ratio(pair.ratio),
+        format!("{:.2}", pair.ratio),
     ]
 }
 
@@ -272,10 +272,6 @@ fn cell(series: &Series, scale: f64) -> String {
 /// A session thread count as the tables show it: the number, or `auto` for TensorFlow's.
 fn thread_count(n: Option<u32>) -> String {
     n.map_or("auto".into(), |n| n.to_string())
-}
-
-fn ratio(value: f64) -> String {
-    format!("{value:.2}")
 }
 
 /// Three significant digits or so, without exponents: 0.452, 4.45, 44.5, 445, 4450.
