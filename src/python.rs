@@ -15,7 +15,10 @@
 //! A child that prints on stdout while TensorFlow writes pages of notices on stderr would block
 //! on a full stderr pipe while its parent waits for stdout. [`Child::spawn`] starts it with both
 //! piped and reads stderr to its end on a thread; [`Child::failure`] then shows its last lines
-//! in the error when the child fails.
+//! in the error when the child fails. [`Child::run_to_end`] (and [`run_child`]) read a child's
+//! output to its end and measure it: time to a chosen line, wall time, and peak memory, the
+//! child's own `ru_maxrss` from `wait4` (not `getrusage(RUSAGE_CHILDREN)`'s maximum over all
+//! children), so that the sides of `bench` are measured apart though one process starts both.
 //!
 //! A typical use:
 //!
@@ -43,10 +46,12 @@
 //! # }
 //! ```
 
-use std::io::Read;
+use std::io::{BufRead, BufReader, Read};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::thread::JoinHandle;
+use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context, Result};
 
@@ -208,6 +213,93 @@ impl Child {
     pub fn failure(&mut self, what: &str) -> anyhow::Error {
         anyhow!("{what}; its last stderr lines:\n{}", self.stderr_tail())
     }
+
+    /// Reads the child's stdout to its end, giving each line to `on_line`, which says whether
+    /// it is the line whose arrival (since `start`) is timed; then reaps the child with its
+    /// peak memory. A failure (non-zero exit) is an error saying `what` failed, with the end
+    /// of the child's stderr.
+    pub fn run_to_end(
+        mut self,
+        start: Instant,
+        what: &str,
+        mut on_line: impl FnMut(&str) -> bool,
+    ) -> Result<ChildRun> {
+        let stdout = self
+            .process
+            .stdout
+            .take()
+            .context("the child's stdout is missing")?;
+        let mut first_line_secs = None;
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.with_context(|| format!("cannot read the output of {what}"))?;
+            if on_line(&line) && first_line_secs.is_none() {
+                first_line_secs = Some(start.elapsed().as_secs_f64());
+            }
+            lines.push(line);
+        }
+        let (status, peak_rss_bytes) = wait_with_peak_rss(self.process.id())
+            .with_context(|| format!("cannot wait for {what}"))?;
+        let wall_secs = start.elapsed().as_secs_f64();
+        if !status.success() {
+            return Err(self.failure(&format!("{what} failed with {status}")));
+        }
+        Ok(ChildRun {
+            first_line_secs,
+            wall_secs,
+            peak_rss_bytes,
+            stdout: lines,
+        })
+    }
+}
+
+/// What one run of a child process took.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChildRun {
+    /// From spawning it to the first stdout line that `first` accepted, if one came.
+    pub first_line_secs: Option<f64>,
+    /// From spawning it until it had exited.
+    pub wall_secs: f64,
+    /// Its peak resident set size.
+    pub peak_rss_bytes: u64,
+    /// Everything it printed on stdout, line by line.
+    pub stdout: Vec<String>,
+}
+
+/// Runs `command` to its end, stdin closed ([`Child::run_to_end`]); `first` picks the line
+/// whose arrival is timed.
+pub fn run_child(
+    command: &mut Command,
+    what: &str,
+    first: impl Fn(&str) -> bool,
+) -> Result<ChildRun> {
+    let start = Instant::now();
+    let child =
+        Child::spawn(command, Stdio::null()).with_context(|| format!("cannot start {what}"))?;
+    child.run_to_end(start, what, first)
+}
+
+/// Waits for the child `pid` and returns its exit status and peak resident set size.
+fn wait_with_peak_rss(pid: u32) -> Result<(ExitStatus, u64)> {
+    let pid = libc::pid_t::try_from(pid).context("the child's process id does not fit pid_t")?;
+    let mut status: libc::c_int = 0;
+    // SAFETY: rusage is plain old data, for which all zero bytes is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: `status` and `usage` are valid for writes for the duration of the call, and
+        // `pid` is our own child, which std has not waited for (so it is still ours to reap).
+        let reaped = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+        if reaped == pid {
+            break;
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() != std::io::ErrorKind::Interrupted {
+            return Err(err).context("wait4 failed");
+        }
+    }
+    // Linux reports ru_maxrss in KiB.
+    let peak = u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024;
+    Ok((ExitStatus::from_raw(status), peak))
 }
 
 #[cfg(test)]
@@ -273,5 +365,38 @@ mod tests {
             text.contains("/nonexistent/python3") && text.contains(PYTHON_ENV),
             "{text}"
         );
+    }
+
+    #[test]
+    fn times_the_first_matching_line_and_measures_the_peak() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo one; sleep 0.2; echo two"]);
+        let run = run_child(&mut command, "sh", |line| line == "two").unwrap();
+        assert_eq!(run.stdout, ["one", "two"]);
+        let first = run.first_line_secs.unwrap();
+        assert!(first >= 0.2 && first <= run.wall_secs, "{run:?}");
+        // A shell holds at least a few hundred KiB, far less than a gigabyte.
+        assert!(
+            run.peak_rss_bytes > 100_000 && run.peak_rss_bytes < 1 << 30,
+            "{run:?}"
+        );
+    }
+
+    #[test]
+    fn a_failing_child_is_an_error_with_its_stderr() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo broken >&2; exit 3"]);
+        let err = run_child(&mut command, "the test child", |_| true).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(text.contains("the test child failed"), "{text}");
+        assert!(text.contains("broken"), "{text}");
+    }
+
+    #[test]
+    fn a_line_that_never_comes_is_none() {
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo hello"]);
+        let run = run_child(&mut command, "sh", |line| line == "bye").unwrap();
+        assert_eq!(run.first_line_secs, None);
     }
 }

@@ -6,7 +6,7 @@
 //! project's Python ([`crate::python`]) as a subprocess that times its own load and prints
 //! the seconds as JSON; [`run_load_bench`]
 //! alternates the two so that both see the same machine conditions, after one untimed
-//! warm-up each, and returns the samples. [`Samples`] gives median, minimum and maximum.
+//! warm-up each, and returns the samples as a [`Pair`] (medians, ranges and their ratio).
 //! The functions are plain library code so that other benchmarks can reuse them.
 
 use std::path::Path;
@@ -15,54 +15,12 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 use serde::Deserialize;
 
+use crate::bench::report::Pair;
 use crate::mnist::dataset::read_data_sets_with;
 use crate::python::{Python, PYTHON_ENV, VENV_PYTHON};
 
 /// The Python loader, relative to the project root.
 pub const PYTHON_SCRIPT: &str = "python/bench_load.py";
-
-/// Timings in seconds.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Samples(pub Vec<f64>);
-
-impl Samples {
-    /// The median (mean of the two middle values for an even count); 0 when empty.
-    pub fn median(&self) -> f64 {
-        let mut sorted = self.0.clone();
-        sorted.sort_by(f64::total_cmp);
-        match sorted.len() {
-            0 => 0.0,
-            n if n % 2 == 1 => sorted[n / 2],
-            n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-        }
-    }
-
-    /// The smallest value; 0 when empty.
-    pub fn min(&self) -> f64 {
-        self.0.iter().copied().reduce(f64::min).unwrap_or(0.0)
-    }
-
-    /// The largest value; 0 when empty.
-    pub fn max(&self) -> f64 {
-        self.0.iter().copied().reduce(f64::max).unwrap_or(0.0)
-    }
-}
-
-/// Both sides' timings of the same load.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct LoadBench {
-    /// This crate's `read_data_sets_with`, in process.
-    pub rust: Samples,
-    /// `python/bench_load.py`, timed by itself.
-    pub python: Samples,
-}
-
-impl LoadBench {
-    /// Median Rust time over median Python time (below 1: Rust is faster).
-    pub fn ratio(&self) -> f64 {
-        self.rust.median() / self.python.median()
-    }
-}
 
 /// Seconds `read_data_sets_with(dir, validation_size)` takes (the data is dropped after
 /// the clock stops, as Python's arrays are still alive when it reads its clock).
@@ -139,43 +97,27 @@ pub fn run_load_bench(
     repeat: usize,
     python: &Python,
     mut on_round: impl FnMut(usize, f64, f64),
-) -> Result<LoadBench> {
+) -> Result<Pair> {
     ensure!(repeat > 0, "the benchmark needs at least one repetition");
     // The warm-up fills the page cache for both and checks that both load the same split.
     let data = read_data_sets_with(dir, validation_size)?;
     let split = (data.train.len(), data.validation.len(), data.test.len());
     drop(data);
     time_python_load(python, dir, validation_size, Some(split))?;
-    let mut bench = LoadBench::default();
+    let (mut rust_secs, mut python_secs) = (Vec::new(), Vec::new());
     for round in 0..repeat {
         let rust = time_rust_load(dir, validation_size)?;
         let python = time_python_load(python, dir, validation_size, None)?;
-        bench.rust.0.push(rust);
-        bench.python.0.push(python);
+        rust_secs.push(rust);
+        python_secs.push(python);
         on_round(round, rust, python);
     }
-    Ok(bench)
+    Pair::new(rust_secs, python_secs).context("no load was timed")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sample_statistics() {
-        let samples = Samples(vec![3.0, 1.0, 2.0]);
-        assert_eq!(
-            (samples.median(), samples.min(), samples.max()),
-            (2.0, 1.0, 3.0)
-        );
-        assert_eq!(Samples(vec![4.0, 1.0, 2.0, 3.0]).median(), 2.5);
-        assert_eq!(Samples::default().median(), 0.0);
-        let bench = LoadBench {
-            rust: Samples(vec![1.0]),
-            python: Samples(vec![4.0]),
-        };
-        assert_eq!(bench.ratio(), 0.25);
-    }
 
     #[test]
     fn rust_load_is_timed_and_errors_pass_through() {

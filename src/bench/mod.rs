@@ -3,18 +3,16 @@
 //! * [`rust_side`] runs the article's loop in this process, in portions, and times them;
 //! * [`python_side`] drives `python/bench_steps.py`, the same loop in a Python child process
 //!   that stays loaded between portions, so the two sides can take turns;
-//! * [`process`] runs whole programs (`tflayers train`, `python/train.py`, `tflayers
-//!   reproduce`) as child processes: time to their first line, wall time and peak memory;
 //! * [`machine`] describes the machine and how busy it was;
 //! * [`data`] times loading MNIST on both sides (also `tflayers data bench`).
 //!
-//! The Python interpreter and scripts are found, and children started, by [`crate::python`].
+//! The Python interpreter and scripts are found, and children started and measured (time to
+//! their first line, wall time and peak memory), by [`crate::python`].
 //! The command (`commands::bench`) decides the order; [`report`] holds what was measured, the
 //! JSON it is saved as and the tables it is printed as.
 
 pub mod data;
 pub mod machine;
-pub mod process;
 pub mod python_side;
 pub mod report;
 pub mod run;

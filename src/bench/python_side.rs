@@ -34,16 +34,14 @@ pub fn loop_args(command: &mut Command, run: &RunConfig, models_dir: &Path) {
         .args(run.child_flags(run.seed, models_dir));
 }
 
-/// The worker's first line, once the data and the model are loaded.
+/// The worker's first line, once the data and the model are loaded (it also reports its load
+/// times and peak memory, which the bench does not use).
 #[derive(Debug, Clone, Deserialize)]
 pub struct Ready {
     pub tensorflow_version: String,
-    pub data_secs: f64,
-    pub model_secs: f64,
     pub train: usize,
     pub validation: usize,
     pub test: usize,
-    pub peak_rss_bytes: u64,
 }
 
 /// The answer to a `train` command.
@@ -51,22 +49,8 @@ pub struct Ready {
 pub struct Trained {
     pub steps: u64,
     pub secs: f64,
-    /// `[step, accuracy, loss]` of each logged step.
-    pub logs: Vec<(u64, f32, f32)>,
-    pub peak_rss_bytes: u64,
-}
-
-impl Trained {
-    pub fn logged_steps(&self) -> Vec<LoggedStep> {
-        self.logs
-            .iter()
-            .map(|&(step, accuracy, loss)| LoggedStep {
-                step,
-                accuracy,
-                loss,
-            })
-            .collect()
-    }
+    /// The logged steps, each sent as `[step, accuracy, loss]`.
+    pub logs: Vec<LoggedStep>,
 }
 
 /// The answer to an `evaluate` command.
@@ -75,9 +59,6 @@ pub struct Evaluated {
     pub secs: f64,
     pub accuracy: f32,
     pub loss: f32,
-    pub correct: u64,
-    pub total: u64,
-    pub peak_rss_bytes: u64,
 }
 
 /// A running `python/bench_steps.py`.

@@ -27,19 +27,18 @@ use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::bench::machine::{load_average, Machine};
-use crate::bench::process::{run_child, ChildRun};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
     BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench, ReproduceBench, Settings,
 };
 use crate::bench::rust_side::Stepper;
-use crate::compare::verdict::LoggedStep;
+use crate::compare::verdict::{equal, first_line_difference, LoggedStep};
 use crate::config::RunConfig;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::options::BenchOptions;
-use crate::python::Python;
+use crate::python::{run_child, ChildRun, Python};
 use crate::tf::model::{tensorflow_version, Model};
 
 /// Times the models (or `reproduce`) on both sides, prints the tables and writes `--json`.
@@ -53,8 +52,7 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     let machine = Machine::describe();
     eprintln!("== bench on {}", machine.line());
 
-    let data = load_data_both(args, &python)?;
-    let (load, data) = (data.0, data.1);
+    let (load, data) = load_data_both(args, &python)?;
     let mut models = Vec::new();
     let mut reproduce = None;
     if args.reproduce {
@@ -103,14 +101,13 @@ fn load_data_both(args: &BenchOptions, python: &Python) -> Result<(LoadBench, Da
     let data_dir = &args.common.run.data_dir;
     let validation_size = args.common.run.validation_size;
     eprintln!("== MNIST load from {}", data_dir.display());
-    let timings = run_load_bench(
+    let secs = run_load_bench(
         data_dir,
         validation_size,
         args.repeat as usize,
         python,
         |_, _, _| {},
     )?;
-    let secs = Pair::new(timings.rust.0, timings.python.0).context("no load was timed")?;
     let data = read_data_sets_with(data_dir, validation_size)?;
     Ok((
         LoadBench {
@@ -169,7 +166,7 @@ fn bench_model(
     if args.warmup > 0 {
         let r = rust.train(args.warmup)?;
         let p = py.train(args.warmup)?;
-        check.compare_logs(&r.logs, &p.logged_steps());
+        check.compare_logs(&r.logs, &p.logs);
     }
     let (mut rust_steps, mut py_steps) = (Vec::new(), Vec::new());
     let (mut rust_eval, mut py_eval) = (Vec::new(), Vec::new());
@@ -177,7 +174,7 @@ fn bench_model(
     for round in 1..=args.repeat {
         let r = rust.train(run.steps)?;
         let p = py.train(run.steps)?;
-        check.compare_logs(&r.logs, &p.logged_steps());
+        check.compare_logs(&r.logs, &p.logs);
         rust_steps.push(r.secs / r.steps as f64);
         py_steps.push(p.secs / p.steps as f64);
         let re = rust.evaluate()?;
@@ -236,30 +233,32 @@ struct Check {
 
 impl Check {
     fn compare_logs(&mut self, rust: &[LoggedStep], python: &[LoggedStep]) {
-        if self.difference.is_some() {
-            return;
-        }
-        if rust.len() != python.len() {
-            self.difference = Some(format!(
-                "the sides logged {} and {} steps",
-                rust.len(),
-                python.len()
-            ));
-            return;
-        }
-        for (r, p) in rust.iter().zip(python) {
-            if r.step != p.step || !same(r.accuracy, p.accuracy) || !same(r.loss, p.loss) {
-                self.difference = Some(format!(
-                    "step {}: rust accuracy {} loss {}, python step {} accuracy {} loss {}",
-                    r.step, r.accuracy, r.loss, p.step, p.accuracy, p.loss
-                ));
-                return;
-            }
+        let same = |(r, p): (&LoggedStep, &LoggedStep)| {
+            r.step == p.step && equal(r.accuracy, p.accuracy) && equal(r.loss, p.loss)
+        };
+        if self.difference.is_none() {
+            self.difference = if rust.len() != python.len() {
+                Some(format!(
+                    "the sides logged {} and {} steps",
+                    rust.len(),
+                    python.len()
+                ))
+            } else {
+                rust.iter()
+                    .zip(python)
+                    .find(|&pair| !same(pair))
+                    .map(|(r, p)| {
+                        format!(
+                            "step {}: rust accuracy {} loss {}, python step {} accuracy {} loss {}",
+                            r.step, r.accuracy, r.loss, p.step, p.accuracy, p.loss
+                        )
+                    })
+            };
         }
     }
 
     fn compare_eval(&mut self, round: u64, rust: (f32, f32), python: (f32, f32)) {
-        if self.difference.is_none() && !(same(rust.0, python.0) && same(rust.1, python.1)) {
+        if self.difference.is_none() && !(equal(rust.0, python.0) && equal(rust.1, python.1)) {
             self.difference = Some(format!(
                 "test set after round {round}: rust accuracy {} loss {}, python accuracy {} \
                  loss {}",
@@ -269,9 +268,37 @@ impl Check {
     }
 }
 
-/// Equal float32 values (NaN equals NaN: both sides diverged the same way).
-fn same(a: f32, b: f32) -> bool {
-    a == b || (a.is_nan() && b.is_nan())
+/// One measurement of child runs on both sides; an error when a run lacks it.
+fn child_pair(
+    rust: &[ChildRun],
+    python: &[ChildRun],
+    value: impl Fn(&ChildRun) -> Option<f64>,
+) -> Result<Pair> {
+    let series = |runs: &[ChildRun]| -> Result<Vec<f64>> {
+        runs.iter()
+            .map(|r| value(r).context("a training process never printed its `Step 0` line"))
+            .collect()
+    };
+    Pair::new(series(rust)?, series(python)?).context("no process was timed")
+}
+
+/// This binary as a child: `subcommand` with the loop settings of `run` (its steps included).
+fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) -> Result<Command> {
+    let exe = std::env::current_exe().context("cannot find this program's own path")?;
+    let mut command = Command::new(exe);
+    command
+        .args(subcommand)
+        .args(["--steps", &run.steps.to_string()])
+        .args(run.child_flags(run.seed, models_dir));
+    Ok(command)
+}
+
+/// `python/train.py` with the loop settings of `run` (its model and steps included).
+fn python_train(python: &Python, run: &RunConfig, models_dir: &Path) -> Command {
+    let mut command = python.command(TRAIN_SCRIPT);
+    loop_args(&mut command, run, models_dir);
+    command.args(["--steps", &run.steps.to_string()]);
+    command
 }
 
 /// This binary's `train` and `python/train.py`, `--steps 1`, as whole processes.
@@ -287,55 +314,22 @@ fn bench_processes(
     );
     let mut one_step = args.common.run.for_model(name);
     one_step.steps = 1;
-    let exe = std::env::current_exe().context("cannot find this program's own path")?;
-    let rust_command = || {
-        let mut command = Command::new(&exe);
-        command.args(["train", "--model", name, "--quiet"]);
-        rust_loop_args(&mut command, &one_step, models_dir);
-        command
-    };
-    let python_command = || {
-        let mut command = python.command(TRAIN_SCRIPT);
-        loop_args(&mut command, &one_step, models_dir);
-        command.args(["--steps", "1"]);
-        command
-    };
+    let train = ["train", "--model", name, "--quiet"];
     let is_first_step = |line: &str| line.starts_with("Step 0,");
     let (mut rust_runs, mut py_runs) = (Vec::new(), Vec::new());
     for _ in 0..args.repeat {
-        rust_runs.push(run_child(
-            &mut rust_command(),
-            "tflayers train",
-            is_first_step,
-        )?);
-        py_runs.push(run_child(
-            &mut python_command(),
-            TRAIN_SCRIPT,
-            is_first_step,
-        )?);
+        let mut rust = tflayers(&train, &one_step, models_dir)?;
+        rust_runs.push(run_child(&mut rust, "tflayers train", is_first_step)?);
+        let mut py = python_train(python, &one_step, models_dir);
+        py_runs.push(run_child(&mut py, TRAIN_SCRIPT, is_first_step)?);
     }
-    let startup = |runs: &[ChildRun]| -> Result<Vec<f64>> {
-        runs.iter()
-            .map(|r| {
-                r.first_line_secs
-                    .context("a training process never printed its `Step 0` line")
-            })
-            .collect()
-    };
-    let wall = |runs: &[ChildRun]| runs.iter().map(|r| r.wall_secs).collect::<Vec<_>>();
-    let rss = |runs: &[ChildRun]| {
-        runs.iter()
-            .map(|r| r.peak_rss_bytes as f64)
-            .collect::<Vec<_>>()
-    };
-    let missing = || anyhow::anyhow!("no process was timed");
     Ok(ProcessBench {
         // The same for every model; the table names the model (M) on each row.
         rust_command: "tflayers train --model M --quiet --steps 1 (and the settings above)".into(),
         python_command: "python/train.py --model M --steps 1 (and the settings above)".into(),
-        startup_secs: Pair::new(startup(&rust_runs)?, startup(&py_runs)?).ok_or_else(missing)?,
-        wall_secs: Pair::new(wall(&rust_runs), wall(&py_runs)).ok_or_else(missing)?,
-        peak_rss_bytes: Pair::new(rss(&rust_runs), rss(&py_runs)).ok_or_else(missing)?,
+        startup_secs: child_pair(&rust_runs, &py_runs, |r| r.first_line_secs)?,
+        wall_secs: child_pair(&rust_runs, &py_runs, |r| Some(r.wall_secs))?,
+        peak_rss_bytes: child_pair(&rust_runs, &py_runs, |r| Some(r.peak_rss_bytes as f64))?,
     })
 }
 
@@ -346,69 +340,55 @@ fn bench_reproduce(
     models_dir: &Path,
     python: &Python,
 ) -> Result<ReproduceBench> {
-    let common = &args.common.run;
+    let run = &args.common.run;
     eprintln!(
         "== reproduce: {} round(s) of the five runs, {} steps each, on each side",
-        args.repeat, common.steps
+        args.repeat, run.steps
     );
-    let exe = std::env::current_exe().context("cannot find this program's own path")?;
-    let rust_command = || {
-        let mut command = Command::new(&exe);
-        command.args(["reproduce", "--quiet"]);
-        rust_loop_args(&mut command, common, models_dir);
-        command
-    };
-    let python_command = |model: &str| {
-        let mut command = python.command(TRAIN_SCRIPT);
-        loop_args(&mut command, &common.for_model(model), models_dir);
-        command.args(["--steps", &common.steps.to_string()]);
-        command
-    };
-    let (mut rust_wall, mut py_wall) = (Vec::new(), Vec::new());
-    let (mut rust_rss, mut py_rss) = (Vec::new(), Vec::new());
+    let (mut rust_runs, mut py_runs) = (Vec::new(), Vec::new());
     let mut difference = None;
     for round in 1..=args.repeat {
-        let rust = run_child(&mut rust_command(), "tflayers reproduce", |_| false)?;
-        rust_wall.push(rust.wall_secs);
-        rust_rss.push(rust.peak_rss_bytes as f64);
-        let (mut wall, mut peak, mut lines) = (0.0, 0u64, Vec::new());
+        let mut command = tflayers(&["reproduce", "--quiet"], run, models_dir)?;
+        let rust = run_child(&mut command, "tflayers reproduce", |_| false)?;
+        // The five Python runs as one: their wall times add up, their peak is the largest.
+        let mut py = ChildRun {
+            first_line_secs: None,
+            wall_secs: 0.0,
+            peak_rss_bytes: 0,
+            stdout: Vec::new(),
+        };
         for entry in &manifest.models {
-            let run = run_child(&mut python_command(&entry.name), TRAIN_SCRIPT, |_| false)?;
-            wall += run.wall_secs;
-            peak = peak.max(run.peak_rss_bytes);
-            lines.extend(run.stdout);
+            let mut command = python_train(python, &run.for_model(&entry.name), models_dir);
+            let one = run_child(&mut command, TRAIN_SCRIPT, |_| false)?;
+            py.wall_secs += one.wall_secs;
+            py.peak_rss_bytes = py.peak_rss_bytes.max(one.peak_rss_bytes);
+            py.stdout.extend(one.stdout);
         }
-        py_wall.push(wall);
-        py_rss.push(peak as f64);
-        let rust_lines = article_lines(&rust.stdout);
-        let py_lines = article_lines(&lines);
-        if difference.is_none() && rust_lines != py_lines {
-            let at = rust_lines
-                .iter()
-                .zip(&py_lines)
-                .position(|(r, p)| r != p)
-                .unwrap_or(rust_lines.len().min(py_lines.len()));
-            difference = Some(format!(
-                "reproduce round {round}, article line {}: rust {:?}, python {:?}",
-                at + 1,
-                rust_lines.get(at),
-                py_lines.get(at)
-            ));
+        let (rust_lines, py_lines) = (article_lines(&rust.stdout), article_lines(&py.stdout));
+        if difference.is_none() {
+            difference = first_line_difference(&rust_lines, &py_lines).map(|at| {
+                format!(
+                    "reproduce round {round}, article line {}: rust {:?}, python {:?}",
+                    at + 1,
+                    rust_lines.get(at),
+                    py_lines.get(at)
+                )
+            });
         }
         eprintln!(
             "   round {round}: reproduce {:.1} s, python {:.1} s",
-            rust.wall_secs, wall
+            rust.wall_secs, py.wall_secs
         );
+        rust_runs.push(rust);
+        py_runs.push(py);
     }
-    let wall_secs = Pair::new(rust_wall, py_wall).context("no round was timed")?;
-    let peak_rss_bytes = Pair::new(rust_rss, py_rss).context("no round was timed")?;
     Ok(ReproduceBench {
         rust_command: "tflayers reproduce --quiet --steps N (and the settings above)".into(),
         python_command: "python/train.py --model M --steps N (and the settings above), for each \
                          of the five models"
             .into(),
-        wall_secs,
-        peak_rss_bytes,
+        wall_secs: child_pair(&rust_runs, &py_runs, |r| Some(r.wall_secs))?,
+        peak_rss_bytes: child_pair(&rust_runs, &py_runs, |r| Some(r.peak_rss_bytes as f64))?,
         identical: difference.is_none(),
         difference,
     })
@@ -421,11 +401,4 @@ fn article_lines(lines: &[String]) -> Vec<&str> {
         .map(String::as_str)
         .filter(|l| l.starts_with("Step ") || l.starts_with("Test accuracy: "))
         .collect()
-}
-
-/// The loop settings as `tflayers train` and `reproduce` take them.
-fn rust_loop_args(command: &mut Command, common: &RunConfig, models_dir: &Path) {
-    command
-        .args(["--steps", &common.steps.to_string()])
-        .args(common.child_flags(common.seed, models_dir));
 }

@@ -2,10 +2,10 @@
 //! Markdown (`compare.md`), the `--all` summary, and the JSON report (`compare.json`).
 
 use anyhow::Result;
-use comfy_table::{presets, CellAlignment, Table};
 use serde::Serialize;
 
 use super::verdict::{format_diff, Comparison, Side};
+use crate::output::table;
 
 impl Comparison {
     fn title(&self) -> String {
@@ -99,38 +99,30 @@ impl Comparison {
         (vec!["", "train s", "ms/step", "wall s"], rows)
     }
 
-    /// The three tables: logged steps, final results, timings.
-    fn tables(&self) -> [(Vec<&'static str>, Vec<Vec<String>>); 3] {
-        [self.step_rows(), self.result_rows(), self.timing_rows()]
+    /// The three tables (logged steps, final results, timings), each drawn by `table`.
+    fn tables(&self, table: fn(&[&str], &[Vec<String>]) -> String) -> String {
+        let tables = [self.step_rows(), self.result_rows(), self.timing_rows()];
+        let drawn: Vec<String> = tables.iter().map(|(h, rows)| table(h, rows)).collect();
+        drawn.join("\n")
     }
 
     /// The plain-text report printed by `compare`.
     pub fn text(&self) -> String {
-        let tables: Vec<String> = self
-            .tables()
-            .iter()
-            .map(|(h, rows)| text_table(h, rows))
-            .collect();
         format!(
             "== {} ==\n{}\nverdict: {}\n",
             self.title(),
-            tables.join("\n"),
+            self.tables(text_table),
             self.verdict_line()
         )
     }
 
     /// The same report as a Markdown section, with the plot beside it.
     pub fn markdown(&self, plot_file: Option<&str>) -> String {
-        let tables: Vec<String> = self
-            .tables()
-            .iter()
-            .map(|(h, rows)| markdown_table(h, rows))
-            .collect();
         let mut out = format!(
             "## {}\n\n**Verdict: {}**\n\n{}",
             self.title(),
             self.verdict_line(),
-            tables.join("\n")
+            self.tables(markdown_table)
         );
         if let Some(file) = plot_file {
             out.push_str(&format!(
@@ -215,98 +207,13 @@ pub fn json_report(comparisons: &[Comparison], tensorflow_version: &str) -> Resu
 }
 
 /// A text table: two spaces between columns, numbers right-aligned, and the first column
-/// left-aligned when it holds labels. (comfy-table gives every column at least one character;
-/// each column here has a header or a label.)
+/// left-aligned when it holds labels.
 fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
     let labels_first = header.first().is_some_and(|h| *h != "step");
-    let mut table = Table::new();
-    table
-        .load_style(presets::NOTHING)
-        .set_header(header.to_vec())
-        .add_rows(rows.iter().cloned());
-    for (i, column) in table.column_iter_mut().enumerate() {
-        column.set_padding(if i == 0 { (0, 0) } else { (2, 0) });
-        column.set_cell_alignment(if i == 0 && labels_first {
-            CellAlignment::Left
-        } else {
-            CellAlignment::Right
-        });
-    }
-    table.trim_fmt() + "\n"
+    table::render(&table::columns(header, labels_first), 2, rows)
 }
 
 /// A Markdown table, cells unpadded, numbers right-aligned.
 fn markdown_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = format!("| {} |\n", header.join(" | "));
-    out.push_str(&format!(
-        "|{}\n",
-        (0..header.len())
-            .map(|i| if i == 0 { "---|" } else { "---:|" })
-            .collect::<String>()
-    ));
-    for row in rows {
-        out.push_str(&format!("| {} |\n", row.join(" | ")));
-    }
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::compare::verdict::tests::{settings, side, RUN};
-
-    #[test]
-    fn the_text_ends_with_the_timings_and_the_verdict() {
-        let c = Comparison::new(settings(0.0), side(&RUN, 0.8), side(&RUN, 0.8)).unwrap();
-        let text = c.text();
-        assert!(text.contains("verdict: identical"), "{text}");
-        assert!(text.contains("python/rust"), "{text}");
-        // Label columns are left-aligned, numbers right-aligned, two spaces apart.
-        let tables = "\
-                     rust  python  difference
-test accuracy         0.8     0.8           0
-test loss             0.5     0.5           0
-validation accuracy  0.75    0.75           0
-
-             train s  ms/step  wall s
-rust            1.00     2.00    3.00
-python          1.00     2.00    3.00
-python/rust     1.00     1.00    1.00
-
-verdict: identical";
-        assert!(text.contains(tables), "{text}");
-        let summary = summary_table(std::slice::from_ref(&c));
-        assert_eq!(
-            summary.lines().nth(1),
-            Some("dense  identical            0.8              0.8          2.00            2.00         1.00")
-        );
-    }
-
-    #[test]
-    fn tables_are_aligned_and_markdown_and_json_carry_the_verdict() {
-        let c = Comparison::new(settings(0.0), side(&RUN, 0.8), side(&RUN, 0.8)).unwrap();
-        let text = c.text();
-        let table: Vec<&str> = text.lines().skip(1).take(4).collect();
-        assert_eq!(
-            table[0],
-            "step  rust accuracy  python accuracy  difference  rust loss  python loss  difference"
-        );
-        assert_eq!(
-            table[2],
-            "   1            0.4              0.4           0        1.9          1.9           0"
-        );
-        let md = markdown_report(std::slice::from_ref(&c), |m| format!("compare-{m}.png"));
-        assert!(md.contains("| step | rust accuracy |"), "{md}");
-        assert!(
-            md.contains("![dense: Rust and Python](compare-dense.png)"),
-            "{md}"
-        );
-        let json: serde_json::Value =
-            serde_json::from_str(&json_report(&[c], "2.21.0").unwrap()).unwrap();
-        assert_eq!(json["passed"], true);
-        assert_eq!(json["comparisons"][0]["verdict"]["verdict"], "identical");
-        assert_eq!(json["comparisons"][0]["rust"]["steps"][1]["loss"], 1.9);
-        let summary = summary_table(&[]);
-        assert!(summary.starts_with("model  verdict"), "{summary}");
-    }
+    table::markdown(&table::columns(header, true), rows)
 }

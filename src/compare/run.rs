@@ -9,7 +9,6 @@
 //! `--tolerance` makes the command fail, naming the first diverging step.
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
@@ -44,11 +43,7 @@ pub fn run(args: &CompareOptions) -> Result<()> {
         .iter()
         .map(|name| manifest.model(name).map(|entry| entry.name.clone()))
         .collect::<Result<_>>()?;
-    let python = PythonSide(Python::locate(
-        args.python.as_deref(),
-        Some(&manifest.dir),
-        &[SCRIPT],
-    )?);
+    let python = Python::locate(args.python.as_deref(), Some(&manifest.dir), &[SCRIPT])?;
     if let Some(dir) = &args.report {
         fs::create_dir_all(dir).with_context(|| {
             format!(
@@ -71,8 +66,8 @@ pub fn run(args: &CompareOptions) -> Result<()> {
         eprintln!("== {name}: Rust");
         let mut rust = run_rust(&manifest, &settings.run, &data, common)?;
         rust.wall_secs += data_secs;
-        eprintln!("== {name}: Python ({})", python.describe());
-        let python = python.run(&settings, common)?;
+        eprintln!("== {name}: Python ({})", python.describe(SCRIPT));
+        let python = run_python(&python, &settings, common)?;
         let comparison = Comparison::new(settings, rust, python)?;
         println!("{}", comparison.text());
         comparisons.push(comparison);
@@ -163,72 +158,46 @@ fn run_rust(
     })
 }
 
-/// How to run `python/train.py`.
-struct PythonSide(Python);
-
-impl PythonSide {
-    fn describe(&self) -> String {
-        self.0.describe(SCRIPT)
-    }
-
-    /// Runs the script with the same settings and reads its metrics file.
-    fn run(&self, settings: &Settings, common: &LoopOptions) -> Result<Side> {
-        let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
-        let metrics_path = scratch.path().join("python.jsonl");
-        let models_dir = &common.models_dir;
-        let mut command = self.0.command(SCRIPT);
-        command
-            .args(["--model", &settings.run.model])
-            .args(["--steps", &settings.run.steps.to_string()])
-            .args(settings.run.child_flags(settings.python_seed, models_dir))
-            .arg("--metrics")
-            .arg(&metrics_path);
-        let start = Instant::now();
-        let mut child = self.0.spawn(&mut command, Stdio::null())?;
-        let stdout = child
-            .process
-            .stdout
-            .take()
-            .context("the child's stdout is missing")?;
-        let mut lines = Vec::new();
-        for line in BufReader::new(stdout).lines() {
-            let line = line.context("cannot read the Python side's output")?;
-            eprintln!("python | {line}");
-            lines.push(line);
-        }
-        let status = child
-            .process
-            .wait()
-            .context("cannot wait for the Python side")?;
-        let wall_secs = start.elapsed().as_secs_f64();
-        if !status.success() {
-            return Err(child.failure(&format!(
-                "the Python side ({}) failed with {status}",
-                self.describe()
-            )));
-        }
-        let metrics = FinishedRun::read(&metrics_path)
-            .context("the Python side finished but its metrics file is unusable")?;
-        check_header(&metrics, settings)?;
-        Ok(Side {
-            steps: metrics
-                .steps
-                .iter()
-                .map(|s| LoggedStep {
-                    step: s.step,
-                    accuracy: float32(s.batch_accuracy),
-                    loss: float32(s.loss),
-                })
-                .collect(),
-            test_accuracy: float32(metrics.last.test_accuracy),
-            test_loss: float32(metrics.last.test_loss),
-            validation_accuracy: metrics.last.validation_accuracy.map(|v| v as f32),
-            lines,
-            train_secs: metrics.last.train_secs,
-            ms_per_step: metrics.last.ms_per_step,
-            wall_secs,
-        })
-    }
+/// Runs `python/train.py` with the same settings and reads its metrics file.
+fn run_python(python: &Python, settings: &Settings, common: &LoopOptions) -> Result<Side> {
+    let scratch = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let metrics_path = scratch.path().join("python.jsonl");
+    let models_dir = &common.models_dir;
+    let mut command = python.command(SCRIPT);
+    command
+        .args(["--model", &settings.run.model])
+        .args(["--steps", &settings.run.steps.to_string()])
+        .args(settings.run.child_flags(settings.python_seed, models_dir))
+        .arg("--metrics")
+        .arg(&metrics_path);
+    let start = Instant::now();
+    let child = python.spawn(&mut command, Stdio::null())?;
+    let what = format!("the Python side ({})", python.describe(SCRIPT));
+    let run = child.run_to_end(start, &what, |line| {
+        eprintln!("python | {line}");
+        false
+    })?;
+    let metrics = FinishedRun::read(&metrics_path)
+        .context("the Python side finished but its metrics file is unusable")?;
+    check_header(&metrics, settings)?;
+    Ok(Side {
+        steps: metrics
+            .steps
+            .iter()
+            .map(|s| LoggedStep {
+                step: s.step,
+                accuracy: float32(s.batch_accuracy),
+                loss: float32(s.loss),
+            })
+            .collect(),
+        test_accuracy: float32(metrics.last.test_accuracy),
+        test_loss: float32(metrics.last.test_loss),
+        validation_accuracy: metrics.last.validation_accuracy.map(|v| v as f32),
+        lines: run.stdout,
+        train_secs: metrics.last.train_secs,
+        ms_per_step: metrics.last.ms_per_step,
+        wall_secs: run.wall_secs,
+    })
 }
 
 /// The Python side must say it ran what was asked; otherwise the comparison means nothing.

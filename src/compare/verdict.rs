@@ -9,13 +9,14 @@
 //! NaN on both sides counts as equal (the same result), NaN on one side as a divergence.
 
 use anyhow::{ensure, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::output::format::format_g;
 
-/// One logged step of one side.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+/// One logged step of one side (read from `[step, accuracy, loss]` too, as serde reads a
+/// struct from a sequence: the bench's Python worker answers so).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LoggedStep {
     pub step: u64,
     /// Accuracy of the batch about to be trained, dropout off.
@@ -141,7 +142,8 @@ fn beyond(rust: f32, python: f32, tolerance: f64) -> bool {
     (f64::from(rust) - f64::from(python)).abs() > tolerance
 }
 
-fn equal(rust: f32, python: f32) -> bool {
+/// Equal float32 values (NaN equals NaN: both sides diverged the same way).
+pub(crate) fn equal(rust: f32, python: f32) -> bool {
     rust == python || (rust.is_nan() && python.is_nan())
 }
 
@@ -198,12 +200,10 @@ impl Comparison {
             Verdict::Diverged {
                 first: first.clone(),
             }
-        } else if let Some(largest) = differences.iter().max_by(|a, b| {
-            a.difference
-                .abs()
-                .partial_cmp(&b.difference.abs())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        }) {
+        } else if let Some(largest) = differences
+            .iter()
+            .max_by(|a, b| a.difference.abs().total_cmp(&b.difference.abs()))
+        {
             Verdict::WithinTolerance {
                 largest: largest.clone(),
             }
@@ -273,7 +273,7 @@ impl Comparison {
 }
 
 /// The index of the first line that differs, if any (a missing line differs).
-fn first_line_difference(rust: &[String], python: &[String]) -> Option<usize> {
+pub(crate) fn first_line_difference<T: PartialEq>(rust: &[T], python: &[T]) -> Option<usize> {
     (0..rust.len().max(python.len())).find(|&i| rust.get(i) != python.get(i))
 }
 

@@ -127,18 +127,13 @@ impl MetricsWriter {
     /// Writes the final record and gives the file its requested name.
     pub fn finish(mut self, record: &FinalRecord) -> Result<PathBuf> {
         self.write(&Record::Final(record.clone()))?;
+        let failed = || format!("cannot write to {}", self.partial.display());
         let file = match self.sink {
-            Sink::JsonLines(out) => out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .with_context(|| format!("cannot write to {}", self.partial.display()))?,
-            Sink::Csv(out) => out
-                .into_inner()
-                .map_err(|e| e.into_error())
-                .with_context(|| format!("cannot write to {}", self.partial.display()))?,
-        };
-        file.sync_all()
-            .with_context(|| format!("cannot write to {}", self.partial.display()))?;
+            Sink::JsonLines(out) => out.into_inner().map_err(|e| e.into_error()),
+            Sink::Csv(out) => out.into_inner().map_err(|e| e.into_error()),
+        }
+        .with_context(failed)?;
+        file.sync_all().with_context(failed)?;
         drop(file);
         fs::rename(&self.partial, &self.path).with_context(|| {
             format!(

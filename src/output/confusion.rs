@@ -112,13 +112,7 @@ impl Confusion {
 
 /// The index of the largest value, the first one on ties (as `tf.argmax`).
 pub fn argmax(values: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, &v) in values.iter().enumerate() {
-        if v > values[best] {
-            best = i;
-        }
-    }
-    best
+    (0..values.len()).fold(0, |best, i| if values[i] > values[best] { i } else { best })
 }
 
 #[cfg(test)]

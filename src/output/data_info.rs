@@ -4,7 +4,7 @@
 //! each split (with the class names, which matter for Fashion-MNIST), and the loading
 //! benchmark's medians, ranges and ratio. The tables go through [`crate::output::table`].
 
-use crate::bench::data::{LoadBench, Samples};
+use crate::bench::report::{Pair, Series};
 use crate::mnist::catalog::{DatasetKind, FileSpec};
 use crate::mnist::dataset::{DataSet, DataSets, IMAGE_SIDE, NUM_CLASSES};
 use crate::mnist::verify::FileStatus;
@@ -115,14 +115,14 @@ pub fn bench_round_line(round: usize, rust: f64, python: f64) -> String {
 }
 
 /// The benchmark's summary: medians and ranges in milliseconds, and the Rust/Python ratio.
-pub fn bench_summary(bench: &LoadBench) -> String {
-    let row = |name: &str, samples: &Samples| {
+pub fn bench_summary(bench: &Pair) -> String {
+    let row = |name: &str, series: &Series| {
         [
             name.to_string(),
-            format!("{:.1}", samples.median() * 1e3),
-            format!("{:.1}", samples.min() * 1e3),
-            format!("{:.1}", samples.max() * 1e3),
-            samples.0.len().to_string(),
+            format!("{:.1}", series.median * 1e3),
+            format!("{:.1}", series.min * 1e3),
+            format!("{:.1}", series.max * 1e3),
+            series.samples.len().to_string(),
         ]
     };
     let table = table::render(
@@ -138,7 +138,7 @@ pub fn bench_summary(bench: &LoadBench) -> String {
     );
     format!(
         "{table}Rust/Python ratio of the medians: {:.2}\n",
-        bench.ratio()
+        bench.ratio
     )
 }
 
@@ -197,10 +197,7 @@ mod tests {
 
     #[test]
     fn bench_summary_reports_the_ratio() {
-        let bench = LoadBench {
-            rust: Samples(vec![0.1, 0.09, 0.11]),
-            python: Samples(vec![0.2, 0.25, 0.19]),
-        };
+        let bench = Pair::new(vec![0.1, 0.09, 0.11], vec![0.2, 0.25, 0.19]).unwrap();
         let text = bench_summary(&bench);
         assert!(
             text.ends_with("\nRust/Python ratio of the medians: 0.50\n"),

@@ -24,6 +24,7 @@ use crate::fsx::write_atomically;
 use crate::manifest::ModelEntry;
 use crate::metrics::{metric, Run};
 use crate::output::format::format_g;
+use crate::output::table::{self, Column};
 use crate::train::{Evaluation, RunResult};
 
 /// Figure sizes in the report, in pixels.
@@ -126,26 +127,32 @@ fn markdown(
         "# Building deep learning neural networks using TensorFlow layers: reproduction\n\n",
     );
     md.push_str(&format!("{settings}.\n\n"));
-    md.push_str(
-        "| model | the article's section | test accuracy | article | validation accuracy \
-         | test loss | train s | ms/step |\n|---|---|---:|---:|---:|---:|---:|---:|\n",
-    );
-    for row in rows {
-        let validation = row
-            .validation
-            .map_or("-".to_string(), |v| format_g(f64::from(v.accuracy)));
-        md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {:.1} | {:.2} |\n",
-            row.model.name,
-            row.model.section,
+    let header = [
+        "model",
+        "the article's section",
+        "test accuracy",
+        "article",
+        "validation accuracy",
+        "test loss",
+        "train s",
+        "ms/step",
+    ];
+    let cells = rows.iter().map(|row| {
+        let validation = row.validation.map(|v| f64::from(v.accuracy));
+        [
+            row.model.name.clone(),
+            row.model.section.clone(),
             format_g(f64::from(row.result.test.accuracy)),
             format_g(row.model.article_accuracy),
-            validation,
+            validation.map_or("-".to_string(), format_g),
             format_g(f64::from(row.result.test.loss)),
-            row.result.train_secs,
-            row.result.ms_per_step()
-        ));
-    }
+            format!("{:.1}", row.result.train_secs),
+            format!("{:.2}", row.result.ms_per_step()),
+        ]
+    });
+    let mut columns = table::columns(&header, true);
+    columns[1] = Column::left(header[1]);
+    md.push_str(&table::markdown(&columns, cells));
     let test_images = rows.first().map_or(0, |r| r.result.test.total);
     md.push_str(&format!(
         "\nTest accuracy is measured on the {test_images} test images after the last step; \

@@ -8,18 +8,11 @@
 use comfy_table::presets::NOTHING;
 use comfy_table::{CellAlignment, ColumnConstraint, Table, Width};
 
-/// How a column's cells sit in its width.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Align {
-    Left,
-    Right,
-}
-
 /// One column: its header, alignment and the least width of its cells, in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Column<'a> {
     pub header: &'a str,
-    pub align: Align,
+    pub align: CellAlignment,
     pub min_width: u16,
 }
 
@@ -28,7 +21,7 @@ impl<'a> Column<'a> {
     pub fn left(header: &'a str) -> Self {
         Self {
             header,
-            align: Align::Left,
+            align: CellAlignment::Left,
             min_width: 0,
         }
     }
@@ -37,7 +30,7 @@ impl<'a> Column<'a> {
     pub fn right(header: &'a str) -> Self {
         Self {
             header,
-            align: Align::Right,
+            align: CellAlignment::Right,
             min_width: 0,
         }
     }
@@ -51,62 +44,67 @@ impl<'a> Column<'a> {
     }
 }
 
-/// A table being filled row by row; [`TextTable::render`] draws it.
-pub struct TextTable {
-    table: Table,
-}
-
-impl TextTable {
-    /// A table with `columns`, each separated from the one before it by `gap` spaces.
-    pub fn new(columns: &[Column<'_>], gap: u16) -> Self {
-        let mut table = Table::new();
-        table
-            .load_style(NOTHING)
-            .set_header(columns.iter().map(|c| c.header).collect::<Vec<_>>());
-        for (i, (column, spec)) in table.column_iter_mut().zip(columns).enumerate() {
-            let padding = (if i == 0 { 0 } else { gap }, 0);
-            column.set_padding(padding);
-            column.set_cell_alignment(match spec.align {
-                Align::Left => CellAlignment::Left,
-                Align::Right => CellAlignment::Right,
-            });
-            if spec.min_width > 0 {
-                // comfy-table's widths include the padding.
-                column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
-                    spec.min_width + padding.0,
-                )));
-            }
-        }
-        Self { table }
-    }
-
-    /// Appends a row of cells, one per column.
-    pub fn row<S: Into<String>>(&mut self, cells: impl IntoIterator<Item = S>) -> &mut Self {
-        self.table
-            .add_row(cells.into_iter().map(Into::into).collect::<Vec<String>>());
-        self
-    }
-
-    /// The header and the rows, each line ending in a newline.
-    pub fn render(&self) -> String {
-        self.table
-            .lines()
-            .map(|line| line.trim_end().to_string() + "\n")
-            .collect()
-    }
-}
-
-/// A table with `columns` separated by `gap` spaces, holding `rows`, drawn.
+/// A table with `columns`, each separated from the one before it by `gap` spaces, holding
+/// `rows` (one cell per column), drawn: the header and the rows, each line ending in a newline.
 pub fn render<S: Into<String>>(
     columns: &[Column<'_>],
     gap: u16,
     rows: impl IntoIterator<Item = impl IntoIterator<Item = S>>,
 ) -> String {
-    let mut table = TextTable::new(columns, gap);
+    let mut table = Table::new();
+    table
+        .load_style(NOTHING)
+        .set_header(columns.iter().map(|c| c.header).collect::<Vec<_>>());
     for row in rows {
-        table.row(row);
+        table.add_row(row.into_iter().map(Into::into).collect::<Vec<String>>());
     }
-    table.render()
+    for (i, (column, spec)) in table.column_iter_mut().zip(columns).enumerate() {
+        let padding = (if i == 0 { 0 } else { gap }, 0);
+        column.set_padding(padding);
+        column.set_cell_alignment(spec.align);
+        if spec.min_width > 0 {
+            // comfy-table's widths include the padding.
+            column.set_constraint(ColumnConstraint::LowerBoundary(Width::Fixed(
+                spec.min_width + padding.0,
+            )));
+        }
+    }
+    table
+        .lines()
+        .map(|line| line.trim_end().to_string() + "\n")
+        .collect()
+}
+
+/// Columns under `header`, right-aligned, but the first left-aligned when `labels_first`.
+pub fn columns<'a>(header: &[&'a str], labels_first: bool) -> Vec<Column<'a>> {
+    let column = |(i, h): (usize, &&'a str)| match i {
+        0 if labels_first => Column::left(h),
+        _ => Column::right(h),
+    };
+    header.iter().enumerate().map(column).collect()
+}
+
+/// A Markdown table of `rows` under `columns` (their alignment; cells unpadded).
+pub fn markdown<S: AsRef<str>>(
+    columns: &[Column<'_>],
+    rows: impl IntoIterator<Item = impl IntoIterator<Item = S>>,
+) -> String {
+    let line = |cells: Vec<String>| format!("| {} |\n", cells.join(" | "));
+    let mut out = line(columns.iter().map(|c| c.header.to_string()).collect());
+    out.push('|');
+    for column in columns {
+        out.push_str(match column.align {
+            CellAlignment::Right => "---:|",
+            _ => "---|",
+        });
+    }
+    out.push('\n');
+    for row in rows {
+        out.push_str(&line(
+            row.into_iter().map(|c| c.as_ref().to_string()).collect(),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]

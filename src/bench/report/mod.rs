@@ -11,7 +11,6 @@ pub mod text;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bench::data::Samples;
 use crate::bench::machine::Machine;
 use crate::bench::Breakdown;
 use crate::config::RunConfig;
@@ -28,15 +27,16 @@ pub struct Series {
 impl Series {
     /// `None` when there are no samples.
     pub fn new(samples: Vec<f64>) -> Option<Self> {
-        if samples.is_empty() {
-            return None;
-        }
-        let stats = Samples(samples);
+        let mut sorted = samples.clone();
+        sorted.sort_by(f64::total_cmp);
+        let n = sorted.len();
+        // The mean of the two middle values for an even count.
+        let median = (sorted[(n.checked_sub(1)?) / 2] + sorted[n / 2]) / 2.0;
         Some(Self {
-            median: stats.median(),
-            min: stats.min(),
-            max: stats.max(),
-            samples: stats.0,
+            median,
+            min: sorted[0],
+            max: sorted[n - 1],
+            samples,
         })
     }
 }
@@ -240,6 +240,15 @@ mod tests {
             models: vec![dense, conv2],
             reproduce: None,
         }
+    }
+
+    #[test]
+    fn sample_statistics() {
+        let series = Series::new(vec![3.0, 1.0, 2.0]).unwrap();
+        assert_eq!((series.median, series.min, series.max), (2.0, 1.0, 3.0));
+        assert_eq!(Series::new(vec![4.0, 1.0, 2.0, 3.0]).unwrap().median, 2.5);
+        assert_eq!(Series::new(vec![]), None);
+        assert_eq!(pair(&[1.0], &[4.0]).ratio, 0.25);
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use super::{BenchReport, Pair, ReproduceBench, Series, Settings};
 use crate::output::format::format_g;
-use crate::output::table::{self, Column};
+use crate::output::table;
 
 impl BenchReport {
     /// The tables, as printed on stdout.
@@ -235,18 +235,7 @@ fn settings_line(s: &Settings) -> String {
 
 /// A bench table: the first column left-aligned, the others right-aligned, two spaces apart.
 fn text_table(header: &[&str], rows: impl IntoIterator<Item = Vec<String>>) -> String {
-    let columns: Vec<Column<'_>> = header
-        .iter()
-        .enumerate()
-        .map(|(i, &h)| {
-            if i == 0 {
-                Column::left(h)
-            } else {
-                Column::right(h)
-            }
-        })
-        .collect();
-    table::render(&columns, 2, rows)
+    table::render(&table::columns(header, true), 2, rows)
 }
 
 /// A row: its name, then the cells of each pair, then `rest`.
@@ -266,7 +255,7 @@ fn pair_cells(pair: &Pair, scale: f64) -> [String; 3] {
     [
         cell(&pair.rust, scale),
         cell(&pair.python, scale),
-        ratio(pair.ratio),
+        format!("{:.2}", pair.ratio),
     ]
 }
 
@@ -283,10 +272,6 @@ fn cell(series: &Series, scale: f64) -> String {
 /// A session thread count as the tables show it: the number, or `auto` for TensorFlow's.
 fn thread_count(n: Option<u32>) -> String {
     n.map_or("auto".into(), |n| n.to_string())
-}
-
-fn ratio(value: f64) -> String {
-    format!("{value:.2}")
 }
 
 /// Three significant digits or so, without exponents: 0.452, 4.45, 44.5, 445, 4450.
