@@ -3,12 +3,13 @@
 use anyhow::{ensure, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT};
+use crate::bench::report::text::{bench_round_line, bench_summary};
 use crate::figures::digits::{digit_grid, write_png};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::options::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
-use crate::output::data_info::{bench_round_line, bench_summary, checksum_table, split_tables};
+use crate::output::data_info::{checksum_table, split_tables};
 use crate::python::Python;
 
 pub fn run(command: &DataOptions) -> Result<()> {

@@ -5,9 +5,9 @@ use anyhow::{bail, Context, Result};
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load_data};
 use crate::options::ReproduceOptions;
-use crate::output::report_dir::{write_report, ReportRow};
 use crate::output::summary::{summary_table, SummaryRow};
 use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
+use crate::run::report::{write_report, ReportRow};
 use crate::tf::model::Model;
 use crate::train::{Outcome, RunControl};
 

@@ -1,5 +1,7 @@
-//! Rust against Python on one model: the verdict ([`verdict`]) and its report ([`report`]).
+//! Rust against Python on one model: both sides run ([`run`]), the verdict ([`verdict`]),
+//! its report ([`report`]) and its plot ([`plot`]).
 
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod verdict;

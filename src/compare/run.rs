@@ -15,10 +15,10 @@ use std::time::Instant;
 
 use anyhow::{bail, ensure, Context, Result};
 
+use crate::compare::plot::write_plot;
 use crate::compare::report::{json_report, markdown_report, summary_table};
 use crate::compare::verdict::{Comparison, LoggedStep, Settings, Side};
 use crate::config::RunConfig;
-use crate::figures::compare::write_plot;
 use crate::fsx::write_atomically;
 use crate::manifest::Manifest;
 use crate::metrics::{float32, FinishedRun};

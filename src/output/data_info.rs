@@ -4,7 +4,6 @@
 //! each split (with the class names, which matter for Fashion-MNIST), and the loading
 //! benchmark's medians, ranges and ratio. The tables go through [`crate::output::table`].
 
-use crate::bench::report::{Pair, Series};
 use crate::mnist::catalog::{DatasetKind, FileSpec};
 use crate::mnist::dataset::{DataSet, DataSets, IMAGE_SIDE, NUM_CLASSES};
 use crate::mnist::verify::FileStatus;
@@ -104,44 +103,6 @@ pub fn split_tables(kind: DatasetKind, data: &DataSets) -> String {
     format!("{sizes}\n{labels}")
 }
 
-/// One line per timed round of the loading benchmark.
-pub fn bench_round_line(round: usize, rust: f64, python: f64) -> String {
-    format!(
-        "round {:>2}: Rust {:>7.1} ms   Python {:>7.1} ms",
-        round + 1,
-        rust * 1e3,
-        python * 1e3
-    )
-}
-
-/// The benchmark's summary: medians and ranges in milliseconds, and the Rust/Python ratio.
-pub fn bench_summary(bench: &Pair) -> String {
-    let row = |name: &str, series: &Series| {
-        [
-            name.to_string(),
-            format!("{:.1}", series.median * 1e3),
-            format!("{:.1}", series.min * 1e3),
-            format!("{:.1}", series.max * 1e3),
-            series.samples.len().to_string(),
-        ]
-    };
-    let table = table::render(
-        &[
-            Column::left("loader").min_width(7),
-            Column::right("median ms").min_width(10),
-            Column::right("min ms").min_width(10),
-            Column::right("max ms").min_width(10),
-            Column::right("runs").min_width(6),
-        ],
-        1,
-        [row("Rust", &bench.rust), row("Python", &bench.python)],
-    );
-    format!(
-        "{table}Rust/Python ratio of the medians: {:.2}\n",
-        bench.ratio
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -193,17 +154,5 @@ mod tests {
         assert!(mnist
             .lines()
             .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["1", "1", "0", "1", "0"]));
-    }
-
-    #[test]
-    fn bench_summary_reports_the_ratio() {
-        let bench = Pair::new(vec![0.1, 0.09, 0.11], vec![0.2, 0.25, 0.19]).unwrap();
-        let text = bench_summary(&bench);
-        assert!(
-            text.ends_with("\nRust/Python ratio of the medians: 0.50\n"),
-            "{text}"
-        );
-        assert!(text.lines().nth(1).unwrap().starts_with("Rust"), "{text}");
-        assert!(bench_round_line(0, 0.1, 0.2).contains("Rust   100.0 ms"));
     }
 }
