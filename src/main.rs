@@ -6,6 +6,9 @@ use clap::FromArgMatches;
 
 use tflayers::cli::{Cli, Invocation};
 use tflayers::commands;
+use tflayers::manifest::Manifest;
+use tflayers::onednn::Table;
+use tflayers::options::LoopOptions;
 use tflayers::tf::model::tensorflow_version;
 
 fn run(invocation: Invocation) -> anyhow::Result<()> {
@@ -23,6 +26,39 @@ fn run(invocation: Invocation) -> anyhow::Result<()> {
     }
 }
 
+/// The manifest's oneDNN table and the models `invocation` runs in this process; `None` for a
+/// command that runs none here (a remote server makes its own oneDNN choice).
+fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>)> {
+    fn local(common: &LoopOptions) -> Option<&std::path::PathBuf> {
+        common.remote.is_none().then_some(&common.models_dir)
+    }
+    let (models_dir, models) = match invocation {
+        Invocation::Train(o) => (local(&o.common)?, Some(vec![o.common.run.model.clone()])),
+        Invocation::Reproduce(o) => (local(&o.common)?, None),
+        Invocation::Compare(o) => (local(&o.common)?, Some(o.models.clone())),
+        Invocation::Bench(o) if o.reproduce => (local(&o.common)?, None),
+        Invocation::Bench(o) => (local(&o.common)?, Some(o.models.clone())),
+        Invocation::Evaluate(o) if o.remote.is_none() => (&o.models_dir, trained_model(&o.model_dir)),
+        Invocation::Predict(o) if o.remote.is_none() => (&o.models_dir, trained_model(&o.model_dir)),
+        _ => return None,
+    };
+    let manifest = Manifest::load(models_dir).ok()?;
+    let models = match models {
+        Some(models) => models,
+        None => manifest.names().into_iter().map(String::from).collect(),
+    };
+    Some((manifest.onednn, models))
+}
+
+/// The model a `--model-dir` folder holds: its `tflayers.json`, else the folder's name.
+fn trained_model(dir: &std::path::Path) -> Option<Vec<String>> {
+    let name = match tflayers::persist::trained::open(dir) {
+        Ok(Some(info)) => info.model,
+        _ => dir.file_name()?.to_string_lossy().into_owned(),
+    };
+    Some(vec![name])
+}
+
 fn main() -> ExitCode {
     // Before TensorFlow runs: its allocator, thread pools and log level, and glibc's malloc.
     tflayers::tf::env::init();
@@ -37,6 +73,11 @@ fn main() -> ExitCode {
         Ok(invocation) => invocation,
         Err(err) => err.exit(),
     };
+    // oneDNN for the models this command runs (this may start the program again).
+    match models_run(&invocation) {
+        Some((table, models)) => tflayers::tf::env::settle_onednn(&table, Some(&models)),
+        None => tflayers::tf::env::settle_onednn(&Table::default(), None),
+    }
     match run(invocation) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

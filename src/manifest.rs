@@ -124,6 +124,10 @@ pub struct Manifest {
     /// measurement: `tflayers bench`); a model not listed gets TensorFlow's choice.
     #[serde(default)]
     pub session_defaults: BTreeMap<String, ThreadCounts>,
+    /// Step times with TensorFlow's oneDNN off and on, per kind of CPU: what
+    /// [`crate::onednn`] chooses from.
+    #[serde(default)]
+    pub onednn: crate::onednn::Table,
 }
 
 /// Thread counts of a TensorFlow session (`ConfigProto`); `None` leaves TensorFlow's choice.

@@ -5,6 +5,7 @@
 //! only the `dropout` model uses). After the last step it evaluates the test set. The graph is
 //! behind the [`Engine`] trait, so the loop is tested without TensorFlow.
 
+use std::ops::Range;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
@@ -43,6 +44,14 @@ pub trait Engine {
     fn batch_metrics(&mut self) -> Result<BatchMetrics>;
     /// Accuracy and loss of `images` [n, 784] against one-hot `labels` [n, 10] in one run.
     fn evaluate(&mut self, images: &[f32], labels: &[f32]) -> Result<Evaluation>;
+    /// [`Engine::evaluate`] on the examples `rows` of `split`. A set never changes, so an
+    /// engine may keep what it built for `(split.id(), rows)` and reuse it the next time.
+    fn evaluate_split(&mut self, split: &DataSet, rows: Range<usize>) -> Result<Evaluation> {
+        self.evaluate(
+            &split.images()[rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS],
+            &split.one_hot()[rows.start * NUM_CLASSES..rows.end * NUM_CLASSES],
+        )
+    }
     /// Writes every variable (Adam's slots included) to `<prefix>.index` and
     /// `<prefix>.data-00000-of-00001` through the graph's saver.
     fn save_variables(&mut self, prefix: &Path) -> Result<()> {
@@ -289,15 +298,11 @@ pub fn evaluate(
     ensure!(n > 0, "cannot evaluate an empty split");
     let chunk = chunk.unwrap_or(n).clamp(1, n);
     if chunk == n {
-        return engine.evaluate(split.images(), split.one_hot());
+        return engine.evaluate_split(split, 0..n);
     }
     let (mut correct, mut total, mut loss_sum) = (0u64, 0u64, 0f64);
     for start in (0..n).step_by(chunk) {
-        let end = (start + chunk).min(n);
-        let part = engine.evaluate(
-            &split.images()[start * IMAGE_PIXELS..end * IMAGE_PIXELS],
-            &split.one_hot()[start * NUM_CLASSES..end * NUM_CLASSES],
-        )?;
+        let part = engine.evaluate_split(split, start..(start + chunk).min(n))?;
         correct += part.correct;
         total += part.total;
         loss_sum += f64::from(part.loss) * part.total as f64;

@@ -3,7 +3,8 @@
 //! * [`rust_side`] runs the article's loop in this process, in portions, and times them;
 //! * [`python_side`] drives `python/bench_steps.py`, the same loop in a Python child process
 //!   that stays loaded between portions, so the two sides can take turns;
-//! * [`machine`] describes the machine and how busy it was;
+//! * [`crate::host`] describes the machine and how busy it was;
+//! * [`probe`] measures the machine's float32 rate with a matrix product through TensorFlow;
 //! * [`data`] times loading MNIST on both sides (also `tflayers data bench`).
 //!
 //! The Python interpreter and scripts are found, and children started and measured (time to
@@ -12,7 +13,6 @@
 //! JSON it is saved as and the tables it is printed as.
 
 pub mod data;
-pub mod machine;
 pub mod python_side;
 pub mod report;
 pub mod run;

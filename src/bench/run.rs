@@ -26,7 +26,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
-use crate::bench::machine::{load_average, Machine};
+use crate::host::{load_average, Machine};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
     BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench, ReproduceBench, Settings,

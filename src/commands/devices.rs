@@ -1,9 +1,13 @@
-//! `tflayers devices`: the TensorFlow build this binary loaded and the devices a session sees,
-//! in this process or on the server named by `--target`.
+//! `tflayers devices`: the TensorFlow build this binary loaded, this machine's CPU (the
+//! instruction sets TensorFlow's kernels use, and whether oneDNN is on), and the devices a
+//! session sees, in this process or on the server named by `--target`.
 
 use anyhow::Result;
 
+use crate::host::Machine;
+use crate::onednn::Setting;
 use crate::tf::devices::{build_info, list_devices, BuildInfo, DeviceInfo};
+use crate::tf::env::onednn_setting;
 use crate::tf::model::SessionConfig;
 use crate::tf::remote::Remote;
 
@@ -19,7 +23,34 @@ pub fn run(remote: Option<Remote>) -> Result<()> {
         None => "in this process".to_string(),
     };
     print!("{}", report(&build, &place, &devices));
+    print!(
+        "{}",
+        cpu_report(&Machine::describe(), &onednn_setting(), config.remote.is_some())
+    );
     Ok(())
+}
+
+/// The CPU lines: model, instruction sets (and the notable ones it lacks), oneDNN.
+fn cpu_report(machine: &Machine, onednn: &Setting, remote: bool) -> String {
+    let has = |name: &str| machine.isa.iter().any(|f| f == name);
+    let mut isa = if machine.isa.is_empty() {
+        "none of AVX, AVX2, FMA, AVX-512, AMX".to_string()
+    } else {
+        machine.isa.join(" ")
+    };
+    let lacks: Vec<&str> = [("AVX-512F", "no AVX-512"), ("AMX-TILE", "no AMX")]
+        .into_iter()
+        .filter(|(feature, _)| !has(feature))
+        .map(|(_, text)| text)
+        .collect();
+    if !machine.isa.is_empty() && !lacks.is_empty() {
+        isa += &format!(" ({})", lacks.join(", "));
+    }
+    let whose = if remote { "This machine" } else { "CPU" };
+    format!("{whose}: {}
+Instruction sets: {isa}
+{onednn}
+", machine.line())
 }
 
 /// The whole printout: build line, device table, and what a CUDA build without a GPU does.
@@ -80,6 +111,34 @@ mod tests {
             device_type: device_type.to_string(),
             memory_bytes,
         }
+    }
+
+    #[test]
+    fn the_cpu_lines_name_the_instruction_sets_and_onednn() {
+        let machine = Machine {
+            cpu: Some("AMD EPYC".into()),
+            cpu_id: Some("AuthenticAMD family 25 model 1".into()),
+            isa: vec!["AVX".into(), "AVX2".into(), "FMA".into()],
+            cpus: Some(2),
+            memory_bytes: None,
+        };
+        let onednn = Setting {
+            enabled: true,
+            chosen_by: crate::onednn::ChosenBy::User,
+        };
+        let text = cpu_report(&machine, &onednn, false);
+        assert_eq!(
+            text,
+            "CPU: AMD EPYC (AuthenticAMD family 25 model 1), 2 CPUs\n\
+             Instruction sets: AVX AVX2 FMA (no AVX-512, no AMX)\n\
+             oneDNN on (TF_ENABLE_ONEDNN_OPTS set by the user)\n"
+        );
+        let avx512 = Machine {
+            isa: vec!["AVX2".into(), "AVX-512F".into(), "AMX-TILE".into()],
+            ..machine
+        };
+        assert!(cpu_report(&avx512, &onednn, true)
+            .contains("This machine: AMD EPYC (AuthenticAMD family 25 model 1), 2 CPUs\nInstruction sets: AVX2 AVX-512F AMX-TILE\n"));
     }
 
     #[test]

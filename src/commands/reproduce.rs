@@ -53,6 +53,10 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
         .map(|(model, result)| SummaryRow { model, result })
         .collect();
     println!("\n{}", summary_table(&rows).trim_end());
+    // The setting changes the last digits of the accuracies: say which one produced them.
+    if common.remote.is_none() {
+        println!("{}", crate::tf::env::onednn_setting());
+    }
     if let Some(dir) = &args.report {
         let rows: Vec<ReportRow<'_>> = manifest
             .models

@@ -165,6 +165,10 @@ mod tests {
             },
             python_seed: 0,
             tolerance: 0.0,
+            onednn: crate::onednn::Setting {
+                enabled: true,
+                chosen_by: crate::onednn::ChosenBy::User,
+            },
         };
         Comparison::new(settings, side(0.0), side(0.0)).unwrap()
     }

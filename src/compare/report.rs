@@ -17,6 +17,7 @@ impl Comparison {
         if s.python_seed != s.run.seed {
             title.push_str(&format!(" (python seed {})", s.python_seed));
         }
+        title.push_str(&format!("; both sides {}", s.onednn));
         title
     }
 

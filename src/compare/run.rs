@@ -62,6 +62,7 @@ pub fn run(args: &CompareOptions) -> Result<()> {
             python_seed: args.python_seed.unwrap_or(common.run.seed),
             tolerance: args.tolerance,
             run: common.run.for_model(name),
+            onednn: crate::tf::env::onednn_setting(),
         };
         eprintln!("== {name}: Rust");
         let mut rust = run_rust(&manifest, &settings.run, &data, common)?;

@@ -12,6 +12,7 @@ use anyhow::{ensure, Result};
 use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
+use crate::onednn::Setting;
 use crate::output::format::format_g;
 
 /// One logged step of one side (read from `[step, accuracy, loss]` too, as serde reads a
@@ -51,6 +52,8 @@ pub struct Settings {
     /// Seed of the Python side's batch order (equal to `seed` unless deliberately changed).
     pub python_seed: u32,
     pub tolerance: f64,
+    /// TensorFlow's oneDNN setting, the same on both sides (the Python child inherits it).
+    pub onednn: Setting,
 }
 
 /// Which value differs.
@@ -301,6 +304,10 @@ pub(crate) mod tests {
             },
             python_seed: 0,
             tolerance,
+            onednn: Setting {
+                enabled: false,
+                chosen_by: crate::onednn::ChosenBy::Tflayers,
+            },
         }
     }
 

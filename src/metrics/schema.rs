@@ -26,6 +26,10 @@ pub struct Header {
     #[serde(flatten)]
     pub run: RunConfig,
     pub tensorflow_version: String,
+    /// Whether TensorFlow ran its CPU kernels through oneDNN (results differ in the last
+    /// digits between the two); absent in older files, Python's and remote runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub onednn: Option<bool>,
     pub host: String,
     /// RFC 3339, UTC.
     pub started_at: String,
@@ -90,6 +94,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "intra_op_threads",
     "inter_op_threads",
     "tensorflow_version",
+    "onednn",
     "host",
     "started_at",
     "step",
@@ -185,6 +190,7 @@ pub(crate) mod tests {
                 ..RunConfig::default()
             },
             tensorflow_version: "2.21.0".into(),
+            onednn: Some(true),
             host: "1234".into(),
             started_at: "2017-06-01T12:00:00Z".into(),
         }

@@ -51,12 +51,27 @@ pub fn pixel_to_f32(byte: u8) -> f32 {
 }
 
 /// One set of examples: images `[n, 784]`, labels `[n]`, one-hot labels `[n, 10]`.
-#[derive(Debug, Clone, PartialEq)]
+///
+/// A set never changes once built, so its [`DataSet::id`] (unique in the process, kept by
+/// clones) names its contents: a model may keep the tensors it built from a set and feed
+/// them again (see `Engine::evaluate_split`).
+#[derive(Debug, Clone)]
 pub struct DataSet {
     images: Vec<f32>,
     labels: Vec<u8>,
     one_hot: Vec<f32>,
+    id: u64,
 }
+
+/// Equal examples; the id is not compared (two loads of one file are equal sets).
+impl PartialEq for DataSet {
+    fn eq(&self, other: &Self) -> bool {
+        self.labels == other.labels && self.images == other.images
+    }
+}
+
+/// The next [`DataSet::id`].
+static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 impl DataSet {
     /// Builds a data set from raw pixel bytes (`labels.len() * 784` of them, row-major)
@@ -85,7 +100,13 @@ impl DataSet {
             images,
             labels: labels.to_vec(),
             one_hot,
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         })
+    }
+
+    /// This set's number, unique among the sets built in this process (clones share it).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Number of examples.

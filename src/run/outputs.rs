@@ -21,6 +21,7 @@ use crate::metrics::{
 use crate::mnist::dataset::DataSets;
 use crate::output::article::ArticlePrinter;
 use crate::output::progress::{self, Progress};
+use crate::tf::env::onednn_setting;
 use crate::tf::model::{tensorflow_version, Model, SessionConfig};
 use crate::tf::summaries::TensorBoard;
 use crate::train::{
@@ -60,6 +61,7 @@ pub fn header(run: &RunConfig) -> Header {
         program: PROGRAM.to_string(),
         run: run.clone(),
         tensorflow_version: tensorflow_version(),
+        onednn: Some(onednn_setting().enabled),
         host: host_name(),
         started_at: now_rfc3339(),
     }
@@ -97,7 +99,12 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let header = header(run);
+        let mut header = header(run);
+        // On a remote server oneDNN is the server's business; this process's setting says
+        // nothing about it.
+        if session.remote.is_some() {
+            header.onednn = None;
+        }
         let metrics = requested
             .metrics
             .iter()

@@ -103,7 +103,7 @@ fn settings_line(run: &Run) -> String {
     let threads = |n: Option<u32>| n.map_or("default".to_string(), |n| n.to_string());
     format!(
         "{} steps, batch {}, learning rate {}, seed {}, logged every {} steps; \
-         TensorFlow {} (intra-op threads {}, inter-op threads {}) on {}, started {}",
+         TensorFlow {} (intra-op threads {}, inter-op threads {}{}) on {}, started {}",
         h.run.steps,
         h.run.batch_size,
         format_g(f64::from(h.run.learning_rate)),
@@ -112,6 +112,11 @@ fn settings_line(run: &Run) -> String {
         h.tensorflow_version,
         threads(h.run.intra_op_threads),
         threads(h.run.inter_op_threads),
+        match h.onednn {
+            Some(true) => ", oneDNN on",
+            Some(false) => ", oneDNN off",
+            None => "",
+        },
         h.host,
         h.started_at
     )

@@ -1,7 +1,9 @@
 //! Process-wide TensorFlow settings, made by [`init`] at the start of `main`, while it is the
 //! only thread and before TensorFlow runs: environment variables TensorFlow and glibc read
 //! (inherited by the Python side of `compare` and `bench`, so both sides run alike), glibc's
-//! malloc parameters, and Abseil's log level. A variable the user set is left alone.
+//! malloc parameters, and Abseil's log level; then, once the command line is parsed, oneDNN
+//! ([`settle_onednn`], which may start the program again: see [`crate::onednn`]). A variable
+//! the user set is left alone.
 //!
 //! **The allocator.** With oneDNN (on by default on x86-64), TensorFlow allocates tensors of
 //! 4 KiB and more from a BFC pool that keeps every page it ever touched, so evaluating the
@@ -32,7 +34,12 @@
 //! by its mangled name; a TensorFlow built with another Abseil lacks it, and [`quiet_logging`]
 //! falls back to starting the program again with the variable set.
 
-/// Makes every setting of this module; called first thing in `main`.
+use std::sync::OnceLock;
+
+use crate::host::Machine;
+use crate::onednn::{self, parse_flag, ChosenBy, Setting, Table, DEFAULT_MARK, VARIABLE};
+
+/// Makes every setting of this module but oneDNN's; called first thing in `main`.
 pub fn init() {
     for name in [SYSTEM_ALLOCATOR, OWN_THREAD_POOLS] {
         if std::env::var_os(name).is_none() {
@@ -124,20 +131,131 @@ const LOG_LEVEL: &str = "TF_CPP_MIN_LOG_LEVEL";
 /// program again with the variable at 1 (about 0.2 s more). The two notices Abseil prints
 /// before its own start-up cannot be hidden.
 pub fn quiet_logging() {
-    use std::os::unix::process::CommandExt;
     if std::env::var_os(LOG_LEVEL).is_some() || set_min_log_level(WARNING) {
         return;
     }
-    if let Ok(exe) = std::env::current_exe() {
-        let mut args = std::env::args_os();
-        let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
-        // `exec` only returns on failure; then carry on with TensorFlow's default logging.
-        let _ = std::process::Command::new(exe)
-            .arg0(argv0)
-            .args(args)
-            .env(LOG_LEVEL, "1")
-            .exec();
+    // `exec_self` only returns on failure; then carry on with TensorFlow's default logging.
+    let _ = exec_self(&[(LOG_LEVEL, "1")]);
+}
+
+/// Replaces this process with the same program and arguments, with `vars` added to its
+/// environment: for settings libtensorflow reads only while it loads. Returns only if that
+/// failed, with the reason.
+pub fn exec_self(vars: &[(&str, &str)]) -> std::io::Error {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(err) => return err,
+    };
+    let mut args = std::env::args_os();
+    let argv0 = args.next().unwrap_or_else(|| exe.clone().into_os_string());
+    let mut command = std::process::Command::new(exe);
+    command.arg0(argv0).args(args);
+    for (name, value) in vars {
+        command.env(name, value);
     }
+    command.exec()
+}
+
+/// `tensorflow::IsMKLEnabled()`: whether the loaded TensorFlow runs its CPU kernels through
+/// oneDNN (decided once, from `TF_ENABLE_ONEDNN_OPTS` and the CPU, while it loaded).
+const IS_MKL_ENABLED: &std::ffi::CStr = c"_ZN10tensorflow12IsMKLEnabledEv";
+
+/// Whether oneDNN is on in this process; `None` if the loaded TensorFlow does not export
+/// [`IS_MKL_ENABLED`].
+pub fn onednn_enabled() -> Option<bool> {
+    // Make sure libtensorflow is loaded and initialised before asking it.
+    let _ = crate::tf::model::tensorflow_version();
+    // SAFETY: as in `set_min_log_level`: a lookup among the loaded libraries' symbols.
+    let symbol = unsafe { libc::dlsym(libc::RTLD_DEFAULT, IS_MKL_ENABLED.as_ptr()) };
+    if symbol.is_null() {
+        return None;
+    }
+    // SAFETY: the mangled name pins the signature `bool ()`; a C++ `bool` is returned as a
+    // C `bool` by the x86-64 and AArch64 ABIs.
+    let enabled: extern "C" fn() -> bool = unsafe { std::mem::transmute(symbol) };
+    Some(enabled())
+}
+
+/// The setting [`settle_onednn`] made, for headers and reports.
+static SETTLED: OnceLock<Setting> = OnceLock::new();
+
+/// The setting of this process: what [`settle_onednn`] made, else TensorFlow's own state.
+pub fn onednn_setting() -> Setting {
+    *SETTLED.get_or_init(|| {
+        let user = std::env::var(VARIABLE).ok().and_then(|v| parse_flag(&v));
+        let enabled = onednn_enabled().or(user).unwrap_or(false);
+        let chosen_by = match (user, std::env::var_os(DEFAULT_MARK)) {
+            (Some(_), None) => ChosenBy::User,
+            (Some(_), Some(_)) => ChosenBy::Tflayers,
+            (None, _) => ChosenBy::Tensorflow,
+        };
+        Setting { enabled, chosen_by }
+    })
+}
+
+/// Makes this process run `models` (on this machine) with the oneDNN setting
+/// [`onednn::choose`] gives:
+/// when TensorFlow already has it, exports the variable for child processes; otherwise starts
+/// the program again with it. `None` (a command that runs no model here) leaves TensorFlow's
+/// state as it is.
+pub fn settle_onednn(table: &Table, models: Option<&[String]>) {
+    let Some(models) = models else {
+        onednn_setting();
+        return;
+    };
+    let value = std::env::var(VARIABLE).ok();
+    let ours = std::env::var(DEFAULT_MARK).ok().and_then(|v| parse_flag(&v));
+    let Some(enabled_now) = onednn_enabled() else {
+        // A TensorFlow without the query (another version): leave it as it is.
+        onednn_setting();
+        return;
+    };
+    let user = match ours {
+        Some(_) => None,
+        None => value.as_deref().and_then(parse_flag),
+    };
+    // Unless this program set the variable, TensorFlow's state is its default (or the user's).
+    let tensorflow_default = ours.unwrap_or(enabled_now);
+    let setting = onednn::choose(
+        table,
+        models,
+        &Machine::describe().isa,
+        tensorflow_default,
+        user,
+    );
+    if setting.enabled != enabled_now && setting.chosen_by != ChosenBy::User {
+        let flag = if setting.enabled { "1" } else { "0" };
+        let default = if tensorflow_default { "1" } else { "0" };
+        // The new process reads the log level while libtensorflow loads, before `main`:
+        // keep TensorFlow's notices hidden there as they are here.
+        let level = std::env::var(LOG_LEVEL).unwrap_or_else(|_| WARNING.to_string());
+        let err = exec_self(&[
+            (VARIABLE, flag),
+            (DEFAULT_MARK, default),
+            (LOG_LEVEL, &level),
+        ]);
+        eprintln!(
+            "note: could not start again with {VARIABLE}={flag} ({err}); \
+             oneDNN stays {}",
+            if enabled_now { "on" } else { "off" }
+        );
+        let _ = SETTLED.set(Setting {
+            enabled: enabled_now,
+            chosen_by: ChosenBy::Tensorflow,
+        });
+        return;
+    }
+    if setting.chosen_by != ChosenBy::User {
+        let flag = if setting.enabled { "1" } else { "0" };
+        let default = if tensorflow_default { "1" } else { "0" };
+        std::env::set_var(VARIABLE, flag);
+        std::env::set_var(DEFAULT_MARK, default);
+    }
+    let _ = SETTLED.set(Setting {
+        enabled: enabled_now,
+        ..setting
+    });
 }
 
 #[cfg(test)]
@@ -162,6 +280,17 @@ mod tests {
             malloc_settings(tunables("glibc.rtld.nns=2:glibc.malloc.arena_max=3"), 2),
             None
         );
+    }
+
+    #[test]
+    fn the_linked_tensorflow_says_whether_onednn_is_on() {
+        // Its answer follows TF_ENABLE_ONEDNN_OPTS when the test runs with it set.
+        let enabled = onednn_enabled().unwrap();
+        match std::env::var("TF_ENABLE_ONEDNN_OPTS").as_deref() {
+            Ok("1") => assert!(enabled),
+            Ok("0") => assert!(!enabled),
+            _ => {}
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod text;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::bench::machine::Machine;
+use crate::host::Machine;
 use crate::bench::Breakdown;
 use crate::config::RunConfig;
 

@@ -19,6 +19,7 @@ fn run(model: &str, program: &str, seed: u32, path: &str) -> Run {
                 ..Default::default()
             },
             tensorflow_version: "2.21.0".into(),
+            onednn: None,
             host: "h".into(),
             started_at: "2017-06-01T12:00:00Z".into(),
         },
