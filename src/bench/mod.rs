@@ -13,6 +13,7 @@
 //! JSON it is saved as and the tables it is printed as.
 
 pub mod data;
+pub mod probe;
 pub mod python_side;
 pub mod report;
 pub mod run;

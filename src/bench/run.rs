@@ -27,6 +27,7 @@ use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
 use crate::host::{load_average, Machine};
+use crate::bench::probe::{run_probe, step_flops};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
     BenchReport, BreakdownPair, LoadBench, ModelBench, Pair, ProcessBench, ReproduceBench, Settings,
@@ -39,6 +40,7 @@ use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::options::BenchOptions;
 use crate::python::{run_child, ChildRun, Python};
+use crate::tf::env::onednn_setting;
 use crate::tf::model::{tensorflow_version, Model};
 
 /// Times the models (or `reproduce`) on both sides, prints the tables and writes `--json`.
@@ -53,6 +55,11 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     eprintln!("== bench on {}", machine.line());
 
     let (load, data) = load_data_both(args, &python)?;
+    let probe = if args.reproduce {
+        None
+    } else {
+        Some(run_probe(&manifest, run)?)
+    };
     let mut models = Vec::new();
     let mut reproduce = None;
     if args.reproduce {
@@ -82,6 +89,8 @@ pub fn run(args: &BenchOptions) -> Result<()> {
             warmup: args.warmup,
             test_images: data.test.len(),
         },
+        onednn: onednn_setting(),
+        probe,
         load: Some(load),
         models,
         reproduce,
@@ -143,6 +152,7 @@ fn bench_model(
         run.batch_size,
         run.learning_rate,
     )?;
+    let flops_per_step = step_flops(&model, manifest, run.batch_size);
     let mut rust = Stepper::new(model, data, run.seed, run.log_every, run.eval_batch_size)?;
     let (mut py, ready) = Worker::start(python, &run, models_dir)?;
     anyhow::ensure!(
@@ -220,6 +230,7 @@ fn bench_model(
         test_accuracy,
         process,
         breakdown,
+        flops_per_step,
         intra_op_threads: threads.intra_op_threads,
         inter_op_threads: threads.inter_op_threads,
     })
@@ -286,7 +297,10 @@ fn child_pair(
 fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) -> Result<Command> {
     let exe = std::env::current_exe().context("cannot find this program's own path")?;
     let mut command = Command::new(exe);
+    // The child keeps this run's oneDNN setting as if the user had set it, like the Python
+    // side, instead of choosing (and restarting) for its own model.
     command
+        .env_remove(crate::onednn::DEFAULT_MARK)
         .args(subcommand)
         .args(["--steps", &run.steps.to_string()])
         .args(run.child_flags(run.seed, models_dir));

@@ -58,9 +58,11 @@ macro_rules! graph_ops {
 
 pub mod devices;
 pub mod env;
+pub mod flops;
 pub mod model;
 pub mod probe;
 pub mod proto;
+pub mod rate;
 pub mod remote;
 pub mod remote_saver;
 pub mod session;

@@ -11,8 +11,10 @@ pub mod text;
 use anyhow::Result;
 use serde::Serialize;
 
-use crate::host::Machine;
+use crate::bench::probe::ProbeBench;
 use crate::bench::Breakdown;
+use crate::host::Machine;
+use crate::onednn::Setting;
 use crate::config::RunConfig;
 
 /// One side's samples and their spread.
@@ -121,6 +123,8 @@ pub struct ModelBench {
     pub test_accuracy: f32,
     pub process: Option<ProcessBench>,
     pub breakdown: Option<BreakdownPair>,
+    /// Floating-point operations of one training step, counted from the graph's layers.
+    pub flops_per_step: Option<f64>,
     /// The session's thread counts on both sides (given, else the manifest's defaults;
     /// `None`: TensorFlow's choice).
     pub intra_op_threads: Option<u32>,
@@ -151,6 +155,10 @@ pub struct BenchReport {
     pub load_average_after: Option<[f64; 3]>,
     pub command: String,
     pub settings: Settings,
+    /// TensorFlow's oneDNN setting, the same on both sides.
+    pub onednn: Setting,
+    /// The machine's float32 rate through TensorFlow, measured before the models.
+    pub probe: Option<ProbeBench>,
     pub load: Option<LoadBench>,
     pub models: Vec<ModelBench>,
     pub reproduce: Option<ReproduceBench>,
@@ -215,6 +223,7 @@ mod tests {
                 rust: breakdown(1.0),
                 python: breakdown(2.0),
             }),
+            flops_per_step: Some(3.136e6),
             intra_op_threads: Some(1),
             inter_op_threads: None,
         };
@@ -226,6 +235,8 @@ mod tests {
             tensorflow_version: "2.21.0".into(),
             machine: Machine {
                 cpu: Some("AMD EPYC".into()),
+                cpu_id: Some("AuthenticAMD family 25 model 1".into()),
+                isa: vec!["AVX2".into(), "FMA".into()],
                 cpus: Some(2),
                 memory_bytes: Some(24 << 30),
             },
@@ -233,6 +244,16 @@ mod tests {
             load_average_after: Some([1.0, 0.5, 0.4]),
             command: "tflayers bench".into(),
             settings: settings(),
+            onednn: Setting {
+                enabled: true,
+                chosen_by: crate::onednn::ChosenBy::Tflayers,
+            },
+            probe: Some(ProbeBench {
+                n: 2048,
+                gflops: Series::new(vec![150.0, 140.0, 145.0]).unwrap(),
+                intra_op_threads: None,
+                inter_op_threads: Some(1),
+            }),
             load: Some(LoadBench {
                 secs: pair(&[0.17, 0.16, 0.18], &[0.35, 0.34, 0.36]),
                 python_loader: "python/numpy_dataset.py".into(),
@@ -282,6 +303,10 @@ mod tests {
         );
         assert_eq!(json["settings"]["steps"], 1000);
         assert_eq!(json["machine"]["cpus"], 2);
+        assert_eq!(json["machine"]["isa"][0], "AVX2");
+        assert_eq!(json["onednn"]["enabled"], true);
+        assert_eq!(json["probe"]["gflops"]["median"], 145.0);
+        assert_eq!(dense["flops_per_step"], 3.136e6);
         assert!(json["reproduce"].is_null());
     }
 }
