@@ -38,8 +38,12 @@ fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>)> {
         Invocation::Compare(o) => (local(&o.common)?, Some(o.models.clone())),
         Invocation::Bench(o) if o.reproduce => (local(&o.common)?, None),
         Invocation::Bench(o) => (local(&o.common)?, Some(o.models.clone())),
-        Invocation::Evaluate(o) if o.remote.is_none() => (&o.models_dir, trained_model(&o.model_dir)),
-        Invocation::Predict(o) if o.remote.is_none() => (&o.models_dir, trained_model(&o.model_dir)),
+        Invocation::Evaluate(o) if o.remote.is_none() => {
+            (&o.models_dir, trained_model(&o.model_dir))
+        }
+        Invocation::Predict(o) if o.remote.is_none() => {
+            (&o.models_dir, trained_model(&o.model_dir))
+        }
         _ => return None,
     };
     let manifest = Manifest::load(models_dir).ok()?;

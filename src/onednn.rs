@@ -247,7 +247,10 @@ mod tests {
     fn the_committed_manifest_has_a_table_for_an_avx2_cpu() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
         let manifest = crate::manifest::Manifest::load(&dir).unwrap();
-        let measured = manifest.onednn.for_cpu(&isa(&["AVX", "AVX2", "FMA"])).unwrap();
+        let measured = manifest
+            .onednn
+            .for_cpu(&isa(&["AVX", "AVX2", "FMA"]))
+            .unwrap();
         for name in manifest.names() {
             assert!(measured.ms_per_step.contains_key(name), "{name}");
         }

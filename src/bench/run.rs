@@ -26,7 +26,6 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
-use crate::host::{load_average, Machine};
 use crate::bench::probe::{run_probe, step_flops};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
@@ -36,6 +35,7 @@ use crate::bench::rust_side::Stepper;
 use crate::compare::verdict::{equal, first_line_difference, LoggedStep};
 use crate::config::RunConfig;
 use crate::fsx::write_atomically;
+use crate::host::{load_average, Machine};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
 use crate::options::BenchOptions;

@@ -25,7 +25,11 @@ pub fn run(remote: Option<Remote>) -> Result<()> {
     print!("{}", report(&build, &place, &devices));
     print!(
         "{}",
-        cpu_report(&Machine::describe(), &onednn_setting(), config.remote.is_some())
+        cpu_report(
+            &Machine::describe(),
+            &onednn_setting(),
+            config.remote.is_some()
+        )
     );
     Ok(())
 }
@@ -47,10 +51,15 @@ fn cpu_report(machine: &Machine, onednn: &Setting, remote: bool) -> String {
         isa += &format!(" ({})", lacks.join(", "));
     }
     let whose = if remote { "This machine" } else { "CPU" };
-    format!("{whose}: {}
-Instruction sets: {isa}
-{onednn}
-", machine.line())
+    // The instruction sets get a line of their own.
+    let cpu = Machine {
+        isa: Vec::new(),
+        ..machine.clone()
+    };
+    format!(
+        "{whose}: {}\nInstruction sets: {isa}\n{onednn}\n",
+        cpu.line()
+    )
 }
 
 /// The whole printout: build line, device table, and what a CUDA build without a GPU does.

@@ -219,9 +219,10 @@ mod tests {
         header.started_at = "2026-01-01T00:00:00Z".into();
         let old = r#"{"record":"header","schema":1,"program":"tflayers","model":"dense","steps":300,"batch_size":100,"learning_rate":0.00003,"seed":7,"log_every":100,"data_dir":"data/mnist","tensorflow_version":"2.21.0","intra_op_threads":2,"inter_op_threads":null,"host":"box","started_at":"2026-01-01T00:00:00Z"}"#;
         let read: Record = serde_json::from_str(old).unwrap();
-        // The old format did not record the evaluation chunks.
+        // The old format did not record the evaluation chunks or oneDNN.
         let mut unchunked = header.clone();
         unchunked.run.eval_batch_size = None;
+        unchunked.onednn = None;
         assert_eq!(read, Record::Header(unchunked));
 
         let line = serde_json::to_string(&Record::Header(header.clone())).unwrap();

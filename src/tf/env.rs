@@ -205,7 +205,9 @@ pub fn settle_onednn(table: &Table, models: Option<&[String]>) {
         return;
     };
     let value = std::env::var(VARIABLE).ok();
-    let ours = std::env::var(DEFAULT_MARK).ok().and_then(|v| parse_flag(&v));
+    let ours = std::env::var(DEFAULT_MARK)
+        .ok()
+        .and_then(|v| parse_flag(&v));
     let Some(enabled_now) = onednn_enabled() else {
         // A TensorFlow without the query (another version): leave it as it is.
         onednn_setting();

@@ -42,9 +42,10 @@ fn count_graph(graph: &Graph, images_op: &str) -> Result<Flops> {
         if !LAYER_OPS.contains(&kind.as_str()) || name.starts_with("gradients") {
             continue;
         }
-        let flops = 2.0 * multiply_adds(graph, &op, &kind).with_context(|| {
-            format!("cannot count the arithmetic of {name} ({kind}) from its shapes")
-        })?;
+        let flops = 2.0
+            * multiply_adds(graph, &op, &kind).with_context(|| {
+                format!("cannot count the arithmetic of {name} ({kind}) from its shapes")
+            })?;
         forward += flops;
         if reads_images(&op, images_op) {
             first += flops;

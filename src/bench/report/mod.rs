@@ -13,9 +13,9 @@ use serde::Serialize;
 
 use crate::bench::probe::ProbeBench;
 use crate::bench::Breakdown;
+use crate::config::RunConfig;
 use crate::host::Machine;
 use crate::onednn::Setting;
-use crate::config::RunConfig;
 
 /// One side's samples and their spread.
 #[derive(Debug, Clone, PartialEq, Serialize)]

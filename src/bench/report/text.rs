@@ -409,7 +409,11 @@ mod tests {
             .nth(3)
             .unwrap();
         let cells: Vec<&str> = rate.split_whitespace().collect();
-        assert_eq!(cells, ["dense", "0.003", "6.97", "5%", "5.60", "4%"], "{text}");
+        assert_eq!(
+            cells,
+            ["dense", "0.003", "6.97", "5%", "5.60", "4%"],
+            "{text}"
+        );
         assert!(text.contains("inter-op threads 2"), "{text}");
         let step = text
             .lines()
