@@ -36,6 +36,8 @@ fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>)> {
         Invocation::Train(o) => (local(&o.common)?, Some(vec![o.common.run.model.clone()])),
         Invocation::Reproduce(o) => (local(&o.common)?, None),
         Invocation::Compare(o) => (local(&o.common)?, Some(o.models.clone())),
+        // Its children set oneDNN themselves.
+        Invocation::Bench(o) if o.onednn => return None,
         Invocation::Bench(o) if o.reproduce => (local(&o.common)?, None),
         Invocation::Bench(o) => (local(&o.common)?, Some(o.models.clone())),
         Invocation::Evaluate(o) if o.remote.is_none() => {

@@ -101,6 +101,8 @@ pub struct BenchOptions {
     pub breakdown: bool,
     pub no_processes: bool,
     pub reproduce: bool,
+    /// Time each model with oneDNN off and on instead.
+    pub onednn: bool,
     pub json: Option<PathBuf>,
     pub python: Option<PathBuf>,
     pub common: LoopOptions,

@@ -162,10 +162,16 @@ fn reproduce_trains_the_five_models_in_order_and_prints_a_table() {
         "{stdout}"
     );
     assert_eq!(stdout.matches("Test accuracy: ").count(), 5);
-    let table: Vec<&str> = stdout
+    let mut table: Vec<&str> = stdout
         .lines()
         .skip_while(|l| !l.starts_with("model"))
         .collect();
+    // The table ends with the oneDNN setting that produced it.
+    let onednn = table.pop().unwrap_or_default();
+    assert!(
+        onednn.starts_with("oneDNN on (") || onednn.starts_with("oneDNN off ("),
+        "{stdout}"
+    );
     assert_eq!(table.len(), 6, "{stdout}");
     assert!(table[0].contains("test accuracy") && table[0].contains("article"));
     for (row, name) in table[1..].iter().zip(names) {

@@ -4,6 +4,7 @@
 //! * [`python_side`] drives `python/bench_steps.py`, the same loop in a Python child process
 //!   that stays loaded between portions, so the two sides can take turns;
 //! * [`crate::host`] describes the machine and how busy it was;
+//! * [`onednn`] times each model with oneDNN off and on (`--onednn`);
 //! * [`probe`] measures the machine's float32 rate with a matrix product through TensorFlow;
 //! * [`data`] times loading MNIST on both sides (also `tflayers data bench`).
 //!
@@ -13,6 +14,7 @@
 //! JSON it is saved as and the tables it is printed as.
 
 pub mod data;
+pub mod onednn;
 pub mod probe;
 pub mod python_side;
 pub mod report;

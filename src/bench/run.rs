@@ -26,6 +26,7 @@ use std::process::Command;
 use anyhow::{Context, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT as LOAD_SCRIPT};
+use crate::bench::onednn::run_onednn_bench;
 use crate::bench::probe::{run_probe, step_flops};
 use crate::bench::python_side::{loop_args, Worker, SCRIPTS, TRAIN_SCRIPT};
 use crate::bench::report::{
@@ -49,6 +50,16 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     let run = &common.run;
     let manifest = Manifest::load(&common.models_dir)?;
     let models_dir = common.models_dir.clone();
+    if args.onednn {
+        let bench = run_onednn_bench(args)?;
+        println!("{}", bench.text().trim_end());
+        if let Some(path) = &args.json {
+            let json = serde_json::to_string_pretty(&bench)? + "\n";
+            write_atomically(path, json.as_bytes())
+                .with_context(|| format!("cannot write --json {}", path.display()))?;
+        }
+        return Ok(());
+    }
     let python = Python::locate(args.python.as_deref(), Some(&models_dir), &SCRIPTS)?;
     let load_average_before = load_average();
     let machine = Machine::describe();
@@ -294,7 +305,7 @@ fn child_pair(
 }
 
 /// This binary as a child: `subcommand` with the loop settings of `run` (its steps included).
-fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) -> Result<Command> {
+pub(super) fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) -> Result<Command> {
     let exe = std::env::current_exe().context("cannot find this program's own path")?;
     let mut command = Command::new(exe);
     // The child keeps this run's oneDNN setting as if the user had set it, like the Python

@@ -191,6 +191,7 @@ impl Cli {
                     breakdown: args.breakdown,
                     no_processes: args.no_processes,
                     reproduce: args.reproduce,
+                    onednn: args.onednn,
                     json: args.json,
                     python: args.python,
                     common,

@@ -140,6 +140,12 @@ pub struct BenchArgs {
     #[arg(long, conflicts_with = "models")]
     pub reproduce: bool,
 
+    /// Instead of Rust against Python, time `tflayers train --steps N` for each model with
+    /// TensorFlow's oneDNN off and on (TF_ENABLE_ONEDNN_OPTS=0/1), whole processes taking
+    /// turns, and print the entry for the manifest's `onednn` table (40 steps are enough).
+    #[arg(long, conflicts_with_all = ["reproduce", "breakdown"])]
+    pub onednn: bool,
+
     /// Also write every measurement, with the machine and the settings, as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
