@@ -6,10 +6,12 @@
 //! a clear error, exit status 1 or 2, within a bound, and write nothing. A two-task cluster runs
 //! a graph exported with `--cluster`.
 //!
-//! TensorFlow's server always listens on every interface, so the servers here run with
-//! `tests/support/loopback_only.c` preloaded, which turns that into 127.0.0.1; each test checks
-//! in /proc/net that its server listens on loopback only. Servers are started with
-//! `--stop-on-stdin-eof` and killed by a guard, so none outlives its test.
+//! TensorFlow's server always listens on every interface; `serve.py` keeps it on 127.0.0.1 by
+//! default (it preloads its `python/loopback_only.c`), and each test checks in /proc/net that
+//! its server listens on loopback only, which is the test of that default. `--all-interfaces`
+//! is tested with the same wrapper preloaded by the test, so that no test server is ever
+//! reachable from the network. Servers are started with `--stop-on-stdin-eof` and killed by a
+//! guard, so none outlives its test.
 
 mod common;
 
@@ -43,8 +45,8 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-/// The loopback-only bind(2) wrapper, compiled once per test run with the C compiler that
-/// links Rust programs on Linux.
+/// `serve.py`'s loopback-only bind(2) wrapper, compiled once per test run with the C compiler
+/// that links Rust programs on Linux, for the test of `--all-interfaces`.
 fn loopback_shim() -> &'static Path {
     static SHIM: OnceLock<PathBuf> = OnceLock::new();
     SHIM.get_or_init(|| {
@@ -52,7 +54,7 @@ fn loopback_shim() -> &'static Path {
         let status = Command::new("cc")
             .args(["-shared", "-fPIC", "-O2", "-o"])
             .arg(&out)
-            .arg(project().join("tests/support/loopback_only.c"))
+            .arg(project().join("python/loopback_only.c"))
             .arg("-ldl")
             .status()
             .expect("run cc");
@@ -77,21 +79,36 @@ struct Server {
     /// Held open: the server stops by itself when it closes (if this test process dies).
     _stdin: ChildStdin,
     target: String,
+    /// Where the `serving` line says it listens (in its brackets).
+    serving: String,
     port: u16,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 impl Server {
-    /// Starts `serve.py ARGS` and waits for its `serving grpc://...` line.
+    /// Starts `serve.py ARGS` (on loopback, its default) and waits for its `serving
+    /// grpc://... (loopback only)` line.
     fn start(args: &[&str]) -> Server {
+        let server = Server::spawn(args, Command::new(python()));
+        assert_eq!(server.serving, "loopback only", "{}", server.log());
+        assert!(
+            server.log().contains("127.0.0.1 only (checked)"),
+            "{}",
+            server.log()
+        );
+        server
+    }
+
+    /// Starts `serve.py ARGS` from `command` (the venv's Python, with its environment) and
+    /// waits for its `serving` line.
+    fn spawn(args: &[&str], mut command: Command) -> Server {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("server.log");
-        let mut child = Command::new(python())
+        let mut child = command
             .arg(project().join("python/serve.py"))
             .arg("--stop-on-stdin-eof")
             .args(args)
-            .env("LD_PRELOAD", loopback_shim())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(fs::File::create(&log).unwrap())
@@ -110,22 +127,25 @@ impl Server {
         let line = receive
             .recv_timeout(Duration::from_secs(180))
             .unwrap_or_default();
-        let target = line
+        let (target, serving) = line
             .trim_end()
             .strip_prefix("serving ")
+            .and_then(|rest| rest.split_once(" ("))
+            .and_then(|(target, rest)| Some((target, rest.strip_suffix(')')?)))
             .unwrap_or_else(|| {
                 panic!(
                     "serve.py printed {line:?}, not its target; its log:\n{}",
                     fs::read_to_string(&log).unwrap_or_default()
                 )
-            })
-            .to_string();
+            });
+        let (target, serving) = (target.to_string(), serving.to_string());
         let port = target.rsplit(':').next().unwrap().parse().unwrap();
         assert!(target.starts_with("grpc://127.0.0.1:"), "{target}");
         let server = Server {
             process,
             _stdin: stdin,
             target,
+            serving,
             port,
             log,
             _dir: dir,
@@ -573,4 +593,25 @@ fn checkpoints_and_saved_models_of_a_remote_run_are_written_here() {
     let here = evaluate(&[]);
     assert!(here.contains("Accuracy: "), "{here}");
     assert_eq!(evaluate(&["--target", &server.target]), here);
+}
+
+/// `--all-interfaces`, for a real cluster, warns that anyone who reaches the port can run any
+/// op, and says so in its `serving` line. (The test preloads the loopback wrapper itself, so
+/// that this server too stays on 127.0.0.1.)
+#[test]
+fn all_interfaces_is_explicit_and_warns() {
+    let _one = one_at_a_time();
+    let mut command = Command::new(python());
+    command.env("LD_PRELOAD", loopback_shim());
+    let server = Server::spawn(&["--port", "0", "--all-interfaces"], command);
+    assert_eq!(
+        server.serving,
+        "every network interface, no authentication",
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    assert!(log.contains("warning: --all-interfaces"), "{log}");
+    assert!(log.contains("without authentication"), "{log}");
+    assert!(log.contains("trusted network"), "{log}");
 }
