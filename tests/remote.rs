@@ -197,6 +197,19 @@ fn assert_listens_on_loopback_only(port: u16) {
     }
 }
 
+/// The scalars of an event folder, read by TensorBoard's own Python reader
+/// (`python/tensorboard_scalars.py`), as JSON.
+fn tensorboard_scalars(dir: &Path) -> serde_json::Value {
+    let output = Command::new(python())
+        .arg(project().join("python/tensorboard_scalars.py"))
+        .arg(dir)
+        .env("TF_CPP_MIN_LOG_LEVEL", "2")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
 fn tflayers() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tflayers"));
     cmd.env_remove("TFLAYERS_DATA_DIR")
@@ -484,13 +497,20 @@ fn a_two_task_cluster_runs_a_graph_pinned_with_export_cluster() {
     assert_eq!((first.port, second.port), (ports[0], ports[1]));
 
     let data = common::tiny_mnist();
+    let (local_board, remote_board) = (dir.path().join("tb-local"), dir.path().join("tb-remote"));
     let local = run(
         &train_args("dense", data.path(), &common::models_dir()),
-        &[],
+        &["--tensorboard", local_board.to_str().unwrap()],
     );
     let remote = run(
         &train_args("dense", data.path(), &pinned),
-        &["--target", &first.target, "--log-device-placement"],
+        &[
+            "--target",
+            &first.target,
+            "--log-device-placement",
+            "--tensorboard",
+            remote_board.to_str().unwrap(),
+        ],
     );
     assert!(local.status.success(), "{}", text(&local.stderr));
     assert!(
@@ -501,6 +521,14 @@ fn a_two_task_cluster_runs_a_graph_pinned_with_export_cluster() {
         second.log()
     );
     assert_eq!(text(&remote.stdout), text(&local.stdout));
+    // `--tensorboard` on the pinned graph: the summary ops run here, without the cluster's
+    // device names, and write the local run's scalars.
+    let local_events = tensorboard_scalars(&local_board);
+    assert!(
+        local_events["dense"]["test/accuracy"]["points"].is_array(),
+        "{local_events}"
+    );
+    assert_eq!(tensorboard_scalars(&remote_board), local_events);
     // The master (task 0) logs the placement: compute there, a variable on task 1.
     let placement = first.log();
     assert!(
