@@ -83,6 +83,33 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+def listening(port, addresses, all_interfaces, name):
+    """(where, message) for a server `name` whose port has sockets on `addresses`.
+
+    `where` goes in the `serving` line; it is None when the server must not serve: loopback
+    was asked for (the default) and a socket is on another address, or none was found.
+    """
+    exposed = loopback.exposed(addresses)
+    if all_interfaces:
+        return "every network interface, no authentication", (
+            f"warning: --all-interfaces: {name} listens on port {port} of every network "
+            f"interface, without authentication: anyone who can reach this host on that port "
+            f"can run any TensorFlow op here, reading and writing files included. Use it only "
+            f"on a trusted network, behind a firewall"
+        )
+    if exposed or not addresses:
+        found = ", ".join(map(str, exposed)) if exposed else "an address /proc/net does not show"
+        return None, (
+            f"error: the server on port {port} listens on {found}, not on loopback only (the "
+            f"bind(2) wrapper {loopback.SHIM_SOURCE.name} did not take effect); stopping. Pass "
+            f"--all-interfaces to serve a trusted network on purpose"
+        )
+    return "loopback only", (
+        f"{name}; it listens on port {port} of 127.0.0.1 only (checked); from another "
+        f"machine, reach it through an SSH tunnel: ssh -N -L {port}:127.0.0.1:{port} THIS_HOST"
+    )
+
+
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -114,38 +141,11 @@ def main(argv=None):
         ) from None
     target = server.target.decode() if isinstance(server.target, bytes) else server.target
     port = int(target.rsplit(":", 1)[1])
-    addresses = loopback.listening_addresses(port)
-    exposed = loopback.exposed(addresses)
-    if args.all_interfaces:
-        where = "every network interface, no authentication"
-        print(
-            f"warning: --all-interfaces: TensorFlow {tf.__version__} server /job:{job}/task:{task} "
-            f"of {spec} listens on port {port} of every network interface, without "
-            f"authentication: anyone who can reach this host on that port can run any "
-            f"TensorFlow op here, reading and writing files included. Use it only on a "
-            f"trusted network, behind a firewall",
-            file=sys.stderr,
-            flush=True,
-        )
-    elif exposed or not addresses:
-        found = ", ".join(map(str, exposed)) if exposed else "an address /proc/net does not show"
-        print(
-            f"error: the server on port {port} listens on {found}, not "
-            f"on loopback only (the bind(2) wrapper {loopback.SHIM_SOURCE.name} did not take "
-            f"effect); stopping. Pass --all-interfaces to serve a trusted network on purpose",
-            file=sys.stderr,
-            flush=True,
-        )
+    name = f"TensorFlow {tf.__version__} server /job:{job}/task:{task} of {spec}"
+    where, message = listening(port, loopback.listening_addresses(port), args.all_interfaces, name)
+    print(message, file=sys.stderr, flush=True)
+    if where is None:
         os._exit(1)
-    else:
-        where = "loopback only"
-        print(
-            f"TensorFlow {tf.__version__} server /job:{job}/task:{task} of {spec}; it listens "
-            f"on port {port} of 127.0.0.1 only (checked); from another machine, reach it "
-            f"through an SSH tunnel: ssh -N -L {port}:127.0.0.1:{port} THIS_HOST",
-            file=sys.stderr,
-            flush=True,
-        )
     print(f"serving {target} ({where})", flush=True)
     # stdout carries that one line only: TensorFlow prints the placement log of a client's
     # `--log-device-placement` with C's printf, so send file descriptor 1 to stderr from here.

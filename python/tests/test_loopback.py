@@ -83,3 +83,22 @@ def test_a_missing_compiler_is_a_clear_error(tmp_path, monkeypatch):
 def test_loopback_is_the_default_and_all_interfaces_explicit():
     assert not serve.parse_args(["--port", "0"]).all_interfaces
     assert serve.parse_args(["--port", "0", "--all-interfaces"]).all_interfaces
+
+
+def test_the_server_serves_only_where_it_was_asked_to():
+    local = [ipaddress.ip_address("127.0.0.1")]
+    wildcard = [ipaddress.ip_address("::")]
+    where, message = serve.listening(2222, local, False, "server")
+    assert where == "loopback only"
+    assert "127.0.0.1 only (checked)" in message
+    assert "ssh -N -L 2222:127.0.0.1:2222" in message
+    # Loopback asked for, but a socket faces the network (or none is found): no serving.
+    where, message = serve.listening(2222, local + wildcard, False, "server")
+    assert where is None
+    assert message.startswith("error: the server on port 2222 listens on ::, not on loopback")
+    assert serve.listening(2222, [], False, "server")[0] is None
+    # --all-interfaces: serves, and warns.
+    where, message = serve.listening(2222, wildcard, True, "server")
+    assert where == "every network interface, no authentication"
+    assert message.startswith("warning: --all-interfaces")
+    assert "without authentication" in message
