@@ -87,10 +87,11 @@ fn main() -> ExitCode {
     match run(invocation) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
-            // Ctrl-C: the message says how to resume; the status is the shell's 128 + SIGINT.
+            // Ctrl-C or SIGTERM: the message says how to resume; the status is the shell's
+            // 128 + the signal's number.
             if let Some(stopped) = err.downcast_ref::<tflayers::interrupt::Interrupted>() {
                 eprintln!("{stopped}");
-                return ExitCode::from(tflayers::interrupt::EXIT_INTERRUPTED);
+                return ExitCode::from(stopped.status);
             }
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

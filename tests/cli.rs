@@ -174,8 +174,11 @@ fn reproduce_trains_the_five_models_in_order_and_prints_a_table() {
     );
     assert_eq!(table.len(), 6, "{stdout}");
     assert!(table[0].contains("test accuracy") && table[0].contains("article"));
-    for (row, name) in table[1..].iter().zip(names) {
+    // The article column: the two figures the article states, a dash for the others.
+    let article = ["-", "0.94", "0.97", "-", "-"];
+    for ((row, name), figure) in table[1..].iter().zip(names).zip(article) {
         assert!(row.starts_with(name), "{row}");
         assert!(row.split_whitespace().nth(1) == Some("3"), "{row}");
+        assert_eq!(row.split_whitespace().nth(3), Some(figure), "{row}");
     }
 }

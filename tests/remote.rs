@@ -6,176 +6,25 @@
 //! a clear error, exit status 1 or 2, within a bound, and write nothing. A two-task cluster runs
 //! a graph exported with `--cluster`.
 //!
-//! TensorFlow's server always listens on every interface, so the servers here run with
-//! `tests/support/loopback_only.c` preloaded, which turns that into 127.0.0.1; each test checks
-//! in /proc/net that its server listens on loopback only. Servers are started with
-//! `--stop-on-stdin-eof` and killed by a guard, so none outlives its test.
+//! TensorFlow's server always listens on every interface; `serve.py` keeps it on 127.0.0.1 by
+//! default (it preloads its `python/loopback_only.c`), and each test checks in /proc/net that
+//! its server listens on loopback only, which is the test of that default. `--all-interfaces`
+//! is tested with the same wrapper preloaded by the test, so that no test server is ever
+//! reachable from the network. Servers are started with `--stop-on-stdin-eof` and killed by a
+//! guard, so none outlives its test.
 
 mod common;
+mod servers;
 
 use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::sync::{Mutex, MutexGuard, OnceLock};
+use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-fn project() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn python() -> PathBuf {
-    let python = project().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run `make setup`",
-        python.display()
-    );
-    python
-}
-
-/// One server-backed test at a time: each server is a TensorFlow process of ~0.5 GB.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// The loopback-only bind(2) wrapper, compiled once per test run with the C compiler that
-/// links Rust programs on Linux.
-fn loopback_shim() -> &'static Path {
-    static SHIM: OnceLock<PathBuf> = OnceLock::new();
-    SHIM.get_or_init(|| {
-        let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("libloopback_only.so");
-        let status = Command::new("cc")
-            .args(["-shared", "-fPIC", "-O2", "-o"])
-            .arg(&out)
-            .arg(project().join("tests/support/loopback_only.c"))
-            .arg("-ldl")
-            .status()
-            .expect("run cc");
-        assert!(status.success(), "cc failed to build the loopback shim");
-        out
-    })
-}
-
-/// A child process killed (and reaped) when the guard drops, also when a test panics.
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A running `python/serve.py`.
-struct Server {
-    process: Guard,
-    /// Held open: the server stops by itself when it closes (if this test process dies).
-    _stdin: ChildStdin,
-    target: String,
-    port: u16,
-    log: PathBuf,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// Starts `serve.py ARGS` and waits for its `serving grpc://...` line.
-    fn start(args: &[&str]) -> Server {
-        let dir = tempfile::tempdir().unwrap();
-        let log = dir.path().join("server.log");
-        let mut child = Command::new(python())
-            .arg(project().join("python/serve.py"))
-            .arg("--stop-on-stdin-eof")
-            .args(args)
-            .env("LD_PRELOAD", loopback_shim())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start python/serve.py");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let process = Guard(child);
-        let (send, receive) = mpsc::channel();
-        thread::spawn(move || {
-            let mut line = String::new();
-            let _ = BufReader::new(stdout).read_line(&mut line);
-            let _ = send.send(line);
-        });
-        // Importing TensorFlow takes seconds, more on a busy machine.
-        let line = receive
-            .recv_timeout(Duration::from_secs(180))
-            .unwrap_or_default();
-        let target = line
-            .trim_end()
-            .strip_prefix("serving ")
-            .unwrap_or_else(|| {
-                panic!(
-                    "serve.py printed {line:?}, not its target; its log:\n{}",
-                    fs::read_to_string(&log).unwrap_or_default()
-                )
-            })
-            .to_string();
-        let port = target.rsplit(':').next().unwrap().parse().unwrap();
-        assert!(target.starts_with("grpc://127.0.0.1:"), "{target}");
-        let server = Server {
-            process,
-            _stdin: stdin,
-            target,
-            port,
-            log,
-            _dir: dir,
-        };
-        assert_listens_on_loopback_only(server.port);
-        server
-    }
-
-    fn log(&self) -> String {
-        fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Kills the server at once (SIGKILL), as a crash would.
-    fn kill(&mut self) {
-        self.process.0.kill().unwrap();
-        self.process.0.wait().unwrap();
-    }
-}
-
-/// Every listening socket on `port` (from /proc/net/tcp and tcp6) has a loopback address.
-fn assert_listens_on_loopback_only(port: u16) {
-    let port_hex = format!("{port:04X}");
-    let mut addresses = Vec::new();
-    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        let text = fs::read_to_string(table).unwrap_or_default();
-        for line in text.lines().skip(1) {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (Some(local), Some(state)) = (fields.get(1), fields.get(3)) else {
-                continue;
-            };
-            if *state == "0A" && local.ends_with(&format!(":{port_hex}")) {
-                addresses.push(local.to_string());
-            }
-        }
-    }
-    assert!(!addresses.is_empty(), "nothing listens on port {port}");
-    for address in addresses {
-        let ip = address.split(':').next().unwrap();
-        // 127.0.0.1, ::ffff:127.0.0.1 and ::1 as the kernel prints them.
-        let loopback = [
-            "0100007F",
-            "0000000000000000FFFF00000100007F",
-            "00000000000000000000000001000000",
-        ];
-        assert!(
-            loopback.contains(&ip),
-            "port {port} listens on {address}, not only on loopback"
-        );
-    }
-}
+use servers::{loopback_shim, one_at_a_time, project, python, tensorboard_scalars, Guard, Server};
 
 fn tflayers() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tflayers"));
@@ -464,13 +313,20 @@ fn a_two_task_cluster_runs_a_graph_pinned_with_export_cluster() {
     assert_eq!((first.port, second.port), (ports[0], ports[1]));
 
     let data = common::tiny_mnist();
+    let (local_board, remote_board) = (dir.path().join("tb-local"), dir.path().join("tb-remote"));
     let local = run(
         &train_args("dense", data.path(), &common::models_dir()),
-        &[],
+        &["--tensorboard", local_board.to_str().unwrap()],
     );
     let remote = run(
         &train_args("dense", data.path(), &pinned),
-        &["--target", &first.target, "--log-device-placement"],
+        &[
+            "--target",
+            &first.target,
+            "--log-device-placement",
+            "--tensorboard",
+            remote_board.to_str().unwrap(),
+        ],
     );
     assert!(local.status.success(), "{}", text(&local.stderr));
     assert!(
@@ -481,6 +337,14 @@ fn a_two_task_cluster_runs_a_graph_pinned_with_export_cluster() {
         second.log()
     );
     assert_eq!(text(&remote.stdout), text(&local.stdout));
+    // `--tensorboard` on the pinned graph: the summary ops run here, without the cluster's
+    // device names, and write the local run's scalars.
+    let local_events = tensorboard_scalars(&local_board);
+    assert!(
+        local_events["dense"]["test/accuracy"]["points"].is_array(),
+        "{local_events}"
+    );
+    assert_eq!(tensorboard_scalars(&remote_board), local_events);
     // The master (task 0) logs the placement: compute there, a variable on task 1.
     let placement = first.log();
     assert!(
@@ -573,4 +437,25 @@ fn checkpoints_and_saved_models_of_a_remote_run_are_written_here() {
     let here = evaluate(&[]);
     assert!(here.contains("Accuracy: "), "{here}");
     assert_eq!(evaluate(&["--target", &server.target]), here);
+}
+
+/// `--all-interfaces`, for a real cluster, warns that anyone who reaches the port can run any
+/// op, and says so in its `serving` line. (The test preloads the loopback wrapper itself, so
+/// that this server too stays on 127.0.0.1.)
+#[test]
+fn all_interfaces_is_explicit_and_warns() {
+    let _one = one_at_a_time();
+    let mut command = Command::new(python());
+    command.env("LD_PRELOAD", loopback_shim());
+    let server = Server::spawn(&["--port", "0", "--all-interfaces"], command);
+    assert_eq!(
+        server.serving,
+        "every network interface, no authentication",
+        "{}",
+        server.log()
+    );
+    let log = server.log();
+    assert!(log.contains("warning: --all-interfaces"), "{log}");
+    assert!(log.contains("without authentication"), "{log}");
+    assert!(log.contains("trusted network"), "{log}");
 }

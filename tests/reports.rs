@@ -491,10 +491,18 @@ fn reproduce_report_writes_tables_and_figures() {
     let markdown = fs::read_to_string(report.join("summary.md")).unwrap();
     let table: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ")).collect();
     assert_eq!(table.len(), 1 + models.len(), "{markdown}");
-    for (line, (name, printed)) in table[1..].iter().zip(models.iter().zip(&tests)) {
+    let article = ["-", "0.94", "0.97", "-", "-"].map(|f| format!(" | {f} | "));
+    for (i, (line, name)) in table[1..].iter().zip(models).enumerate() {
         assert!(line.starts_with(&format!("| {name} | ")), "{line}");
-        assert!(line.contains(&format!(" | {printed} | ")), "{line}");
+        assert!(
+            line.contains(&format!(" | {}{}", tests[i], article[i])),
+            "{line}"
+        );
     }
+    let note = r#"no figure for dense ("not impressive"), conv2 ("better"), dropout ("better")"#;
+    assert!(markdown.contains(note), "{markdown}");
+    assert!(rows[0]["article_accuracy"].is_null() && rows[0]["article_words"] == "not impressive");
+    assert_eq!(rows[1]["article_accuracy"], 0.94);
     for figure in ["accuracy.png", "curves/all.png", "curves/dropout.png"] {
         assert!(markdown.contains(&format!("]({figure})")), "{figure}");
     }

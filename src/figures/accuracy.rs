@@ -21,7 +21,8 @@ fn thousandths(value: f64) -> i32 {
 pub struct Comparison {
     pub model: String,
     pub measured: f64,
-    pub article: f64,
+    /// The article's figure, where it states one (no bar otherwise).
+    pub article: Option<f64>,
 }
 
 /// The test accuracies of the models beside the article's, as a bar chart.
@@ -102,10 +103,17 @@ impl Figure for AccuracyBars<'_> {
             (0.02, "the article (Fusinska, 2017)", LIGHT),
         ];
         for (side, (offset, label, colour)) in sides.into_iter().enumerate() {
-            let bars = self.rows.iter().enumerate().map(|(i, r)| {
-                let value = if side == 0 { r.measured } else { r.article };
+            let bars = self.rows.iter().enumerate().filter_map(|(i, r)| {
+                let value = if side == 0 {
+                    Some(r.measured)
+                } else {
+                    r.article
+                }?;
                 let x0 = i as f64 + offset;
-                Rectangle::new([(x0, 0), (x0 + 0.34, thousandths(value))], colour.filled())
+                Some(Rectangle::new(
+                    [(x0, 0), (x0 + 0.34, thousandths(value))],
+                    colour.filled(),
+                ))
             });
             drawn(chart.draw_series(bars))?
                 .label(label)
@@ -116,7 +124,11 @@ impl Figure for AccuracyBars<'_> {
         let value_style =
             TextStyle::from((FONT, small).into_font()).pos(Pos::new(HPos::Center, VPos::Bottom));
         for (i, r) in self.rows.iter().enumerate() {
-            for (x, value) in [(i as f64 - 0.19, r.measured), (i as f64 + 0.19, r.article)] {
+            let bars = [
+                (i as f64 - 0.19, Some(r.measured)),
+                (i as f64 + 0.19, r.article),
+            ];
+            for (x, value) in bars.into_iter().filter_map(|(x, v)| Some((x, v?))) {
                 drawn(chart.draw_series([Text::new(
                     format_g(value),
                     (x, thousandths(value) + 5),
@@ -146,12 +158,12 @@ mod tests {
             Comparison {
                 model: "dense".into(),
                 measured: 0.9,
-                article: 0.91,
+                article: Some(0.91),
             },
             Comparison {
                 model: "conv2".into(),
                 measured: 0.99,
-                article: 0.98,
+                article: Some(0.98),
             },
         ];
         let figure = AccuracyBars {

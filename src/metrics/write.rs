@@ -33,6 +33,17 @@ fn csv_cells(record: &Record) -> Result<Vec<String>> {
         .collect())
 }
 
+/// What a failed write says: the file the user asked for, where its records were going, and
+/// that an existing file under the requested name was not touched.
+fn write_failed(path: &Path, partial: &Path) -> String {
+    format!(
+        "cannot write the metrics file {path} (its records go to {partial} until the run ends; \
+         {path} itself is unchanged)",
+        path = path.display(),
+        partial = partial.display()
+    )
+}
+
 enum Sink {
     JsonLines(BufWriter<File>),
     // Boxed: csv's writer carries its own buffer and state.
@@ -91,8 +102,8 @@ impl MetricsWriter {
 
     /// Appends one record and flushes it, so the file can be followed while the run trains.
     pub fn write(&mut self, record: &Record) -> Result<()> {
-        let partial = &self.partial;
-        let failed = || format!("cannot write to the metrics file {}", partial.display());
+        let (path, partial) = (&self.path, &self.partial);
+        let failed = || write_failed(path, partial);
         match &mut self.sink {
             Sink::JsonLines(out) => {
                 serde_json::to_writer(&mut *out, record).with_context(failed)?;
@@ -127,7 +138,7 @@ impl MetricsWriter {
     /// Writes the final record and gives the file its requested name.
     pub fn finish(mut self, record: &FinalRecord) -> Result<PathBuf> {
         self.write(&Record::Final(record.clone()))?;
-        let failed = || format!("cannot write to {}", self.partial.display());
+        let failed = || write_failed(&self.path, &self.partial);
         let file = match self.sink {
             Sink::JsonLines(out) => out.into_inner().map_err(|e| e.into_error()),
             Sink::Csv(out) => out.into_inner().map_err(|e| e.into_error()),

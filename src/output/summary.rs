@@ -1,4 +1,5 @@
-//! The table `reproduce` ends with: one row per model, beside the article's figure.
+//! The table `reproduce` ends with: one row per model, beside the article's figure where the
+//! article states one (a dash where it does not: see [`article_cell`]).
 
 use crate::manifest::ModelEntry;
 use crate::output::format::format_g;
@@ -9,6 +10,15 @@ use crate::train::RunResult;
 pub struct SummaryRow<'a> {
     pub model: &'a ModelEntry,
     pub result: &'a RunResult,
+}
+
+/// The "article" cell of `model`: the accuracy the article states, or a dash where it gives
+/// none (it describes `dense` as "not impressive" and `conv2` and `dropout` as "better", words
+/// that the reports quote beside the table rather than in a column of numbers).
+pub fn article_cell(model: &ModelEntry) -> String {
+    model
+        .article_accuracy
+        .map_or_else(|| "-".to_string(), format_g)
 }
 
 /// The table: the model left-aligned, the figures right-aligned in columns of fixed least
@@ -30,7 +40,7 @@ pub fn summary_table(rows: &[SummaryRow<'_>]) -> String {
                 row.model.name.clone(),
                 row.result.steps.to_string(),
                 format_g(f64::from(row.result.test.accuracy)),
-                format_g(row.model.article_accuracy),
+                article_cell(row.model),
                 format!("{:.1}", row.result.train_secs),
                 format!("{:.2}", row.result.ms_per_step()),
             ]
@@ -44,14 +54,21 @@ mod tests {
     use crate::train::Evaluation;
 
     #[test]
-    fn table_has_a_header_and_one_aligned_row_per_model() {
+    fn table_has_a_header_and_one_aligned_row_per_model_with_the_article_figure_or_a_dash() {
         let model = ModelEntry {
             name: "dense".into(),
             section: "s".into(),
             description: "d".into(),
             parameters: 7850,
-            article_accuracy: 0.84,
-            expected_accuracy: 0.84,
+            article_accuracy: None,
+            article_words: Some("not impressive".into()),
+            expected_accuracy: 0.85,
+        };
+        let hidden = ModelEntry {
+            name: "hidden".into(),
+            article_accuracy: Some(0.94),
+            article_words: None,
+            ..model.clone()
         };
         let result = RunResult {
             steps: 1000,
@@ -65,19 +82,29 @@ mod tests {
             train_secs: 1.25,
             eval_secs: 0.1,
         };
-        let table = summary_table(&[SummaryRow {
-            model: &model,
-            result: &result,
-        }]);
+        let table = summary_table(&[
+            SummaryRow {
+                model: &model,
+                result: &result,
+            },
+            SummaryRow {
+                model: &hidden,
+                result: &result,
+            },
+        ]);
         let lines: Vec<&str> = table.lines().collect();
-        assert_eq!(lines.len(), 2);
+        assert_eq!(lines.len(), 3);
         assert_eq!(
             lines[0],
             "model     steps  test accuracy  article  train s   ms/step"
         );
         assert_eq!(
             lines[1],
-            "dense      1000         0.8512     0.84      1.2      1.25"
+            "dense      1000         0.8512        -      1.2      1.25"
+        );
+        assert_eq!(
+            lines[2],
+            "hidden     1000         0.8512     0.94      1.2      1.25"
         );
     }
 }

@@ -1,5 +1,5 @@
-//! What `train` does around the loop with `--checkpoint-dir`, `--resume`, `--save` and
-//! Ctrl-C: every check that can fail runs before training starts, and a stopped run turns
+//! What `train` does around the loop with `--checkpoint-dir`, `--resume`, `--save`, Ctrl-C
+//! and SIGTERM: every check that can fail runs before training starts, and a stopped run turns
 //! into an [`Interrupted`] error carrying the resume command.
 
 use std::ffi::OsString;
@@ -151,7 +151,12 @@ impl Persistence {
     }
 
     fn interrupted(&self, step: u64) -> Interrupted {
-        let mut message = format!("Interrupted after step {step} of {}.", self.steps());
+        let signal = interrupt::received();
+        let mut message = format!("Interrupted after step {step} of {}", self.steps());
+        if let Some(signal) = signal {
+            message.push_str(&format!(" ({})", interrupt::signal_name(signal)));
+        }
+        message.push('.');
         if self.options.persist.save.is_some() {
             message.push_str(" The model was not saved (--save needs a completed run).");
         }
@@ -168,7 +173,10 @@ impl Persistence {
                 "\nNothing was checkpointed; run with --checkpoint-dir DIR to be able to resume.",
             ),
         }
-        Interrupted { message }
+        Interrupted {
+            message,
+            status: signal.map_or(interrupt::EXIT_INTERRUPTED, interrupt::exit_status),
+        }
     }
 }
 

@@ -24,6 +24,7 @@ use crate::fsx::write_atomically;
 use crate::manifest::ModelEntry;
 use crate::metrics::{metric, Run};
 use crate::output::format::format_g;
+use crate::output::summary::article_cell;
 use crate::output::table::{self, Column};
 use crate::train::{Evaluation, RunResult};
 
@@ -148,7 +149,7 @@ fn markdown(
             row.model.name.clone(),
             row.model.section.clone(),
             format_g(f64::from(row.result.test.accuracy)),
-            format_g(row.model.article_accuracy),
+            article_cell(row.model),
             validation.map_or("-".to_string(), format_g),
             format_g(f64::from(row.result.test.loss)),
             format!("{:.1}", row.result.train_secs),
@@ -161,7 +162,8 @@ fn markdown(
     let test_images = rows.first().map_or(0, |r| r.result.test.total);
     md.push_str(&format!(
         "\nTest accuracy is measured on the {test_images} test images after the last step; \
-         the article's figures are rounded to two decimals.\n\n"
+         the article's figures are rounded to two decimals.{}\n\n",
+        article_words_note(rows)
     ));
     md.push_str(
         "\
@@ -182,6 +184,26 @@ fn markdown(
         ));
     }
     md
+}
+
+/// What the article says of the models it gives no figure for (the dashes of the "article"
+/// column), in its own words: ` The article gives no figure for dense ("not impressive"), ...`.
+fn article_words_note(rows: &[ReportRow<'_>]) -> String {
+    let described: Vec<String> = rows
+        .iter()
+        .filter(|row| row.model.article_accuracy.is_none())
+        .map(|row| match &row.model.article_words {
+            Some(words) => format!("{} (\"{words}\")", row.model.name),
+            None => row.model.name.clone(),
+        })
+        .collect();
+    if described.is_empty() {
+        return String::new();
+    }
+    format!(
+        " The article gives no figure for {}: a dash, with its own words in brackets.",
+        described.join(", ")
+    )
 }
 
 fn capitalise(text: &str) -> String {
@@ -224,6 +246,7 @@ fn summary_json(
                 "validation_correct": row.validation.map(|v| v.correct),
                 "validation_total": row.validation.map(|v| v.total),
                 "article_accuracy": row.model.article_accuracy,
+                "article_words": row.model.article_words,
                 "expected_accuracy": row.model.expected_accuracy,
                 "train_secs": row.result.train_secs,
                 "eval_secs": row.result.eval_secs,

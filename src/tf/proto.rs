@@ -5,8 +5,11 @@
 //! partial messages read TensorFlow's full ones; encoding writes only the settings made.
 //!
 //! Declaring the fields by hand spares the build `protoc` and TensorFlow's `.proto` tree, for
-//! one message written (the session's `ConfigProto`) and two read (a `SavedModel`'s graph, the
-//! device types of a `KernelList`).
+//! one message written (the session's `ConfigProto`), two read (a `SavedModel`'s graph, the
+//! device types of a `KernelList`) and one cut (a `GraphDef`, whose part that TensorBoard's
+//! summary ops need is copied without device names: see [`device_free_subgraph`]).
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{bail, Context, Result};
 use prost::Message;
@@ -95,6 +98,77 @@ pub fn kernel_device_types(kernel_list: &[u8]) -> Result<Vec<String>> {
     Ok(list.kernel.into_iter().map(|k| k.device_type).collect())
 }
 
+/// `tensorflow.GraphDef`: its nodes, with the function library and versions kept serialised.
+#[derive(Clone, PartialEq, Message)]
+struct GraphDef {
+    #[prost(message, repeated, tag = "1")]
+    node: Vec<NodeDef>,
+    #[prost(bytes = "vec", optional, tag = "2")]
+    library: Option<Vec<u8>>,
+    #[prost(bytes = "vec", optional, tag = "4")]
+    versions: Option<Vec<u8>>,
+}
+
+/// `tensorflow.NodeDef`: name, op, inputs, device, and the attributes kept serialised (an
+/// `AttrValue` is a message, so its bytes pass through unchanged). The experimental debug
+/// info and full type are left out.
+#[derive(Clone, PartialEq, Message)]
+struct NodeDef {
+    #[prost(string, tag = "1")]
+    name: String,
+    #[prost(string, tag = "2")]
+    op: String,
+    #[prost(string, repeated, tag = "3")]
+    input: Vec<String>,
+    #[prost(string, tag = "4")]
+    device: String,
+    #[prost(btree_map = "string, bytes", tag = "5")]
+    attr: BTreeMap<String, Vec<u8>>,
+}
+
+/// The part of the serialised `graph_def` that the ops named `roots` need (they and, through
+/// their data and control inputs, everything they depend on), with every device name
+/// cleared, serialised again. A graph pinned to a cluster (`export.py --cluster`) cannot be
+/// placed in a local session; this part of it can.
+pub fn device_free_subgraph(graph_def: &[u8], roots: &[&str]) -> Result<Vec<u8>> {
+    let graph = GraphDef::decode(graph_def).context("the graph is not a valid GraphDef")?;
+    let by_name: BTreeMap<&str, &NodeDef> = graph
+        .node
+        .iter()
+        .map(|node| (node.name.as_str(), node))
+        .collect();
+    let mut needed = BTreeSet::new();
+    let mut stack: Vec<&str> = roots.to_vec();
+    while let Some(name) = stack.pop() {
+        if !needed.insert(name) {
+            continue;
+        }
+        let Some(node) = by_name.get(name) else {
+            bail!("the graph has no op {name:?}");
+        };
+        for input in &node.input {
+            // "^name" is a control input, "name:1" the second output of `name`.
+            let input = input.trim_start_matches('^');
+            stack.push(input.split(':').next().unwrap_or(input));
+        }
+    }
+    let node = graph
+        .node
+        .iter()
+        .filter(|node| needed.contains(node.name.as_str()))
+        .map(|node| NodeDef {
+            device: String::new(),
+            ..node.clone()
+        })
+        .collect();
+    let cut = GraphDef {
+        node,
+        library: graph.library.clone(),
+        versions: graph.versions.clone(),
+    };
+    Ok(cut.encode_to_vec())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,5 +218,37 @@ mod tests {
         let err = saved_model_graph_def(&saved_model, &["gpu".to_string()]).unwrap_err();
         assert!(err.to_string().contains("\"train\""), "{err}");
         assert!(saved_model_graph_def(&saved_model[..saved_model.len() - 1], &serve).is_err());
+    }
+
+    #[test]
+    fn the_subgraph_of_some_ops_keeps_what_they_need_without_devices() {
+        let node = |name: &[u8], inputs: &[&[u8]], device: &[u8]| {
+            let mut bytes = field(1, name);
+            bytes.extend(field(2, b"Op"));
+            for input in inputs {
+                bytes.extend(field(3, input));
+            }
+            bytes.extend(field(4, device));
+            // attr {key: "dtype", value: <AttrValue bytes>}
+            let mut entry = field(1, b"dtype");
+            entry.extend(field(2, &[0x30, 0x01]));
+            bytes.extend(field(5, &entry));
+            field(1, &bytes)
+        };
+        let mut graph = node(b"a", &[], b"/job:worker/task:0");
+        graph.extend(node(b"b", &[b"a:1", b"^c"], b"/job:worker/task:1"));
+        graph.extend(node(b"c", &[], b"/job:worker/task:0"));
+        graph.extend(node(b"unused", &[b"a"], b"/job:worker/task:0"));
+        graph.extend(field(4, &[0x08, 0x2a])); // versions {producer: 42}
+        let cut = device_free_subgraph(&graph, &["b"]).unwrap();
+        let decoded = GraphDef::decode(cut.as_slice()).unwrap();
+        let names: Vec<&str> = decoded.node.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["a", "b", "c"]);
+        assert!(decoded.node.iter().all(|n| n.device.is_empty()));
+        assert_eq!(decoded.node[1].input, ["a:1", "^c"]);
+        assert_eq!(decoded.node[0].attr["dtype"], [0x30, 0x01]);
+        assert_eq!(decoded.versions.as_deref(), Some(&[0x08, 0x2a][..]));
+        let err = device_free_subgraph(&graph, &["missing"]).unwrap_err();
+        assert!(err.to_string().contains("\"missing\""), "{err}");
     }
 }

@@ -1,9 +1,12 @@
 //! TensorBoard event files, written by TensorFlow's own summary ops inside the exported graph.
 //!
 //! `python/export.py` adds TF2 `tf.summary` ops to every graph (names under `summaries` in
-//! `models/manifest.json`). This module runs them in a second session on the model's graph:
-//! the summary writer is a resource of that session, so the training session, its ops and its
-//! results are exactly what they are without `--tensorboard`. The values written are the ones
+//! `models/manifest.json`). This module copies those ops, and what they depend on (their
+//! placeholders and constants, nothing of the model), into a graph of their own without
+//! device names, and runs them in a second session in this process: the summary writer is a
+//! resource of that session, so the training session, its ops and its results are exactly what
+//! they are without `--tensorboard`, and a graph pinned to a cluster (`export.py --cluster`),
+//! which no local session can place, writes its events here too. The values written are the ones
 //! the training loop has already fetched (fed through placeholders), so TensorBoard shows the
 //! very numbers that were printed.
 
@@ -11,9 +14,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use tensorflow::{Session, SessionRunArgs, Tensor};
+use tensorflow::{Graph, ImportGraphDefOptions, Session, SessionRunArgs, Tensor};
 
 use super::model::Model;
+use super::proto::device_free_subgraph;
 use super::session::{self, tf_err, SessionConfig};
 use crate::manifest::Manifest;
 use crate::train::{Observer, RunResult, StepLog};
@@ -34,6 +38,8 @@ pub struct TensorBoard {
     session: Session,
     ops: SummaryOps,
     logdir: PathBuf,
+    /// The summary ops' own graph; declared after the session, so dropped after it.
+    _graph: Graph,
 }
 
 impl TensorBoard {
@@ -54,17 +60,18 @@ impl TensorBoard {
         let dir = logdir.to_str().with_context(|| {
             format!("the --tensorboard folder {logdir:?} is not valid UTF-8; choose another")
         })?;
-        let graph = model.graph();
-        let ops = SummaryOps::resolve(graph, manifest, model.dir())?;
+        let graph = summary_graph(model, manifest)?;
+        let ops = SummaryOps::resolve(&graph, manifest, model.dir())?;
         // In this process whatever the model's target: the summary ops write local files.
         let options = session::local_options(config)?;
-        let session = Session::new(&options, graph).map_err(tf_err(format!(
+        let session = Session::new(&options, &graph).map_err(tf_err(format!(
             "cannot start the TensorBoard session for {logdir:?}"
         )))?;
         let board = Self {
             session,
             ops,
             logdir: logdir.to_path_buf(),
+            _graph: graph,
         };
         let dir = Tensor::from(dir.to_string());
         let mut args = SessionRunArgs::new();
@@ -112,6 +119,43 @@ impl TensorBoard {
             self.logdir.display()
         )))
     }
+}
+
+/// The summary ops of `model`'s graph and what they depend on, in a graph of their own without
+/// device names (see the module docs).
+fn summary_graph(model: &Model, manifest: &Manifest) -> Result<Graph> {
+    let names = &manifest.summaries;
+    let roots = [
+        &names.logdir,
+        &names.step,
+        &names.accuracy,
+        &names.loss,
+        &names.init,
+        &names.write_train,
+        &names.write_test,
+        &names.flush,
+    ]
+    .map(String::as_str);
+    let dir = model.dir();
+    let whole = model.graph().graph_def().map_err(tf_err(format!(
+        "cannot serialise the graph of {}",
+        dir.display()
+    )))?;
+    let cut = device_free_subgraph(&whole, &roots).with_context(|| {
+        format!(
+            "{}: cannot take the TensorBoard summary ops out of the graph; re-export the \
+             models with `make models`",
+            dir.display()
+        )
+    })?;
+    let mut graph = Graph::new();
+    graph
+        .import_graph_def(&cut, &ImportGraphDefOptions::new())
+        .map_err(tf_err(format!(
+            "cannot import the TensorBoard summary ops of {}",
+            dir.display()
+        )))?;
+    Ok(graph)
 }
 
 impl Observer for TensorBoard {

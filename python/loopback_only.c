@@ -1,10 +1,11 @@
-/* Test helper, preloaded (LD_PRELOAD) into python/serve.py by tests/remote.rs.
+/* Keeps python/serve.py's TensorFlow server on loopback: serve.py compiles this file and
+ * preloads it (LD_PRELOAD) unless it is given --all-interfaces.
  *
  * TensorFlow's gRPC server always listens on every interface ("0.0.0.0:PORT", which gRPC
- * binds as the dual-stack [::]:PORT). The tests must only listen on loopback, so this wraps
+ * binds as the dual-stack [::]:PORT), whatever address the cluster gives it. This wraps
  * bind(2): a wildcard address becomes 127.0.0.1 (or ::ffff:127.0.0.1 on a dual-stack IPv6
  * socket, which then accepts IPv4 connections to 127.0.0.1 only). Other addresses pass through.
- * The tests check the result in /proc/net/tcp and /proc/net/tcp6.
+ * serve.py checks the result in /proc/net/tcp and /proc/net/tcp6 once the server is up.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
