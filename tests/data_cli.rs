@@ -494,7 +494,9 @@ fn loading_unpublished_files_works_and_writes_no_stamps() {
             retries: 0,
             ..DownloadConfig::for_dataset(DatasetKind::Mnist)
         },
+        allow_unpublished: false,
     };
+    // Generated files load without the flag (their note vouches for them).
     let data = tflayers::mnist::load::load_data(&source).unwrap();
     assert_eq!(data.test.len(), TEST);
     assert!(!dir.path().join(STAMP_FILE).exists());
@@ -606,6 +608,8 @@ fn bench_runs_the_real_python_loader() {
 #[test]
 fn training_on_unpublished_files_warns_with_both_checksums() {
     let dir = synthetic();
+    // Without the generator's note the files are simply not the published ones.
+    fs::remove_file(dir.path().join(tflayers::mnist::generated::GENERATED_FILE)).unwrap();
     let before = snapshot(dir.path());
     let output = common::tflayers()
         .args([
@@ -617,6 +621,7 @@ fn training_on_unpublished_files_warns_with_both_checksums() {
             "--batch-size",
             "5",
             "--offline",
+            "--allow-unpublished-data",
         ])
         .args(["--validation-size", "5", "--data-dir"])
         .arg(dir.path())
@@ -628,8 +633,8 @@ fn training_on_unpublished_files_warns_with_both_checksums() {
     assert!(output.status.success(), "{stderr}");
     assert!(
         stderr.contains(&format!(
-            "warning: 4 of the 4 files in {} are not the published MNIST files (training on \
-             them anyway)",
+            "warning: 4 of the 4 files in {} are not the published MNIST files; training \
+             on them because of --allow-unpublished-data",
             dir.path().display()
         )),
         "{stderr}"

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context, Result};
 
 use crate::manifest::Manifest;
-use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::mnist::load::{announce_eval_chunks, load};
 use crate::options::ReproduceOptions;
 use crate::output::summary::{summary_table, SummaryRow};
 use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
@@ -14,7 +14,7 @@ use crate::train::{Outcome, RunControl};
 pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
     let manifest = Manifest::load(&common.models_dir)?;
-    let data = load_data(&common.data)?;
+    let (data, origin) = load(&common.data)?;
     announce_eval_chunks(common.run.eval_batch_size);
     let mut results = Vec::new();
     let mut validations = Vec::new();
@@ -34,6 +34,7 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
                 .collect(),
             tensorboard: args.outputs.tensorboard.clone(),
             quiet: args.outputs.quiet,
+            unpublished_data: origin.note(),
         };
         let mut outputs = RunOutputs::start(&model, &manifest, &session, &config, &requested)?;
         let outcome = outputs

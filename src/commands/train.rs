@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use crate::manifest::Manifest;
-use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::mnist::load::{announce_eval_chunks, load};
 use crate::options::TrainOptions;
 use crate::run::outputs::{Requested, RunOutputs};
 pub use crate::run::persist::resume_command;
@@ -14,16 +14,18 @@ use crate::train::{Outcome, RunResult};
 pub fn run(options: &TrainOptions) -> Result<RunResult> {
     let common = &options.common;
     let run = &common.run;
-    let requested = Requested {
+    let mut requested = Requested {
         metrics: options.metrics.clone(),
         tensorboard: options.outputs.tensorboard.clone(),
         quiet: options.outputs.quiet,
+        unpublished_data: None,
     };
     requested.check()?;
     let manifest = Manifest::load(&common.models_dir)?;
     manifest.model(&run.model)?;
     let mut persist = Persistence::prepare(options, &manifest)?;
-    let data = load_data(&common.data)?;
+    let (data, origin) = load(&common.data)?;
+    requested.unpublished_data = origin.note();
     persist.check_data(&data)?;
     let session = common.session_config();
     let mut model = Model::for_run(&manifest, &session, run)?;

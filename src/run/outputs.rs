@@ -36,6 +36,9 @@ pub struct Requested {
     pub tensorboard: Option<PathBuf>,
     /// No progress bar.
     pub quiet: bool,
+    /// What the metrics header records about data that is not the published files
+    /// ([`crate::mnist::load::DataOrigin::note`]).
+    pub unpublished_data: Option<String>,
 }
 
 impl Requested {
@@ -54,8 +57,9 @@ impl Requested {
 }
 
 /// The header record of `run`, stamped now.
-pub fn header(run: &RunConfig) -> Header {
+pub fn header(run: &RunConfig, unpublished_data: Option<String>) -> Header {
     Header {
+        unpublished_data,
         schema: SCHEMA_VERSION,
         program: PROGRAM.to_string(),
         run: run.clone(),
@@ -97,7 +101,7 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let header = header(run);
+        let header = header(run, requested.unpublished_data.clone());
         let metrics = requested
             .metrics
             .iter()
@@ -206,7 +210,7 @@ mod tests {
             intra_op_threads: Some(2),
             ..RunConfig::default()
         };
-        let mut header = header(&run);
+        let mut header = header(&run, None);
         header.tensorflow_version = "2.21.0".into();
         header.host = "box".into();
         header.started_at = "2026-01-01T00:00:00Z".into();

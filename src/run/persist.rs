@@ -200,6 +200,9 @@ pub fn resume_command(options: &TrainOptions, dir: &Path) -> String {
     if common.data.offline {
         flag("--offline", None);
     }
+    if common.data.allow_unpublished {
+        flag(crate::mnist::load::ALLOW_UNPUBLISHED_FLAG, None);
+    }
     if common.log_device_placement {
         flag("--log-device-placement", None);
     }
