@@ -8,12 +8,15 @@ use crate::options::ReproduceOptions;
 use crate::output::summary::{summary_table, SummaryRow};
 use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
 use crate::run::report::{write_report, ReportRow};
-use crate::tf::model::Model;
+use crate::tf::model::{check_graph_file, Model};
 use crate::train::{Outcome, RunControl};
 
 pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
     let manifest = Manifest::load(&common.models_dir)?;
+    for name in manifest.names() {
+        check_graph_file(&manifest.model_dir(name), &manifest)?;
+    }
     let (data, origin) = load(&common.data)?;
     announce_eval_chunks(common.run.eval_batch_size);
     let mut results = Vec::new();

@@ -8,7 +8,7 @@ use crate::options::TrainOptions;
 use crate::run::outputs::{Requested, RunOutputs};
 pub use crate::run::persist::resume_command;
 use crate::run::persist::Persistence;
-use crate::tf::model::Model;
+use crate::tf::model::{check_graph_file, Model};
 use crate::train::{Outcome, RunResult};
 
 pub fn run(options: &TrainOptions) -> Result<RunResult> {
@@ -23,6 +23,7 @@ pub fn run(options: &TrainOptions) -> Result<RunResult> {
     requested.check()?;
     let manifest = Manifest::load(&common.models_dir)?;
     manifest.model(&run.model)?;
+    check_graph_file(&manifest.model_dir(&run.model), &manifest)?;
     let mut persist = Persistence::prepare(options, &manifest)?;
     let (data, origin) = load(&common.data)?;
     requested.unpublished_data = origin.note();

@@ -35,6 +35,7 @@ impl Persistence {
         }
         let resume = match &persist.resume {
             Some(dir) => {
+                refuse_trained_model(dir)?;
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
                 checkpoint.check_compatible(run)?;
                 Some(checkpoint)
@@ -170,6 +171,25 @@ impl Persistence {
         }
         Interrupted { message }
     }
+}
+
+/// `--resume` takes a checkpoint folder; a trained model (`train --save`) has its variables
+/// but not the batch order a resumed run continues. Its files are verified first, so a
+/// damaged one is named before anything else.
+fn refuse_trained_model(dir: &Path) -> Result<()> {
+    if !dir.join(trained::INFO_FILE).is_file() {
+        return Ok(());
+    }
+    let info = trained::open(dir)?;
+    let model = info.map_or_else(|| "NAME".to_string(), |info| info.model);
+    anyhow::bail!(
+        "--resume {}: this is a trained model (`train --save`), not a checkpoint folder: it \
+         holds the variables but not the batch order a resumed run continues; resume from the \
+         run's --checkpoint-dir, or evaluate this model with `tflayers evaluate --model-dir {}` \
+         (model {model})",
+        dir.display(),
+        dir.display()
+    )
 }
 
 /// The command line that continues this run from the checkpoints in `dir`: the same
