@@ -5,6 +5,7 @@ use anyhow::{ensure, Result};
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT};
 use crate::bench::report::text::{bench_round_line, bench_summary};
 use crate::figures::digits::{digit_grid, write_png};
+use crate::fsx::{check_output, Output};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
 use crate::mnist::verify::{check_file, Stamps};
@@ -62,6 +63,7 @@ pub(super) fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet
 
 fn show(args: &DataShowOptions) -> Result<()> {
     let kind = args.data.dataset;
+    check_output("--out", &args.out, Output::File(&["png"]))?;
     let data = read_data_sets_with(&args.data.dir, args.validation_size)?;
     let (name, set) = split(&data, args.split);
     let range = args.index;

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 
 use crate::figures::heatmap;
-use crate::fsx::write_atomically;
+use crate::fsx::{check_output, write_atomically, Output};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
@@ -20,6 +20,12 @@ use crate::tf::model::{Model, SessionConfig};
 use crate::tf::remote::Remote;
 
 pub fn run(args: &EvaluateOptions) -> Result<()> {
+    if let Some(path) = &args.confusion_png {
+        check_output("--confusion-png", path, Output::File(&["png"]))?;
+    }
+    if let Some(path) = &args.predictions {
+        check_output("--predictions", path, Output::File(&["csv"]))?;
+    }
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
     let data = load_data(&args.data)?;

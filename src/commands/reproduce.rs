@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 
+use crate::fsx::{check_output, Output};
 use crate::manifest::Manifest;
 use crate::mnist::load::{announce_eval_chunks, load};
 use crate::options::ReproduceOptions;
@@ -13,6 +14,14 @@ use crate::train::{Outcome, RunControl};
 
 pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
+    if let Some(dir) = &args.report {
+        check_output("--report", dir, Output::Folder)?;
+    }
+    Requested {
+        tensorboard: args.outputs.tensorboard.clone(),
+        ..Requested::default()
+    }
+    .check()?;
     let manifest = Manifest::load(&common.models_dir)?;
     for name in manifest.names() {
         check_graph_file(&manifest.model_dir(name), &manifest)?;

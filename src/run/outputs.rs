@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 
 use crate::config::RunConfig;
+use crate::fsx::{check_output, Output};
 use crate::manifest::Manifest;
 use crate::metrics::{
     final_record, host_name, now_rfc3339, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
@@ -26,6 +27,9 @@ use crate::tf::summaries::TensorBoard;
 use crate::train::{
     evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult,
 };
+
+/// The extensions of the two metrics forms.
+const METRICS_EXTENSIONS: &[&str] = &["jsonl", "csv"];
 
 /// What the user asked for around a run.
 #[derive(Debug, Clone, Default)]
@@ -42,7 +46,9 @@ pub struct Requested {
 }
 
 impl Requested {
-    /// Rejects two `--metrics` flags naming the same file (they would share `FILE.partial`).
+    /// Checks the outputs before any work ([`check_output`]): each metrics file once (two
+    /// would share `FILE.partial`), named `.jsonl` or `.csv`, in a folder that accepts files;
+    /// the TensorBoard folder likewise.
     pub fn check(&self) -> Result<()> {
         let mut seen = HashSet::new();
         for path in &self.metrics {
@@ -51,6 +57,10 @@ impl Requested {
                 "--metrics {} is given twice; name each file once",
                 path.display()
             );
+            check_output("--metrics", path, Output::File(METRICS_EXTENSIONS))?;
+        }
+        if let Some(root) = &self.tensorboard {
+            check_output("--tensorboard", root, Output::Folder)?;
         }
         Ok(())
     }

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::fsx::{check_output, Output};
 use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
 use crate::options::TrainOptions;
 use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint};
+use crate::persist::lock::DirLock;
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
 use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
@@ -21,6 +23,9 @@ pub struct Persistence {
     options: TrainOptions,
     resume: Option<Checkpoint>,
     writer: Option<CheckpointWriter>,
+    /// The checkpoint folder's lock, taken before the data is loaded and handed to the
+    /// writer.
+    lock: Option<DirLock>,
     exported: PathBuf,
 }
 
@@ -32,6 +37,7 @@ impl Persistence {
         let persist = &options.persist;
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
+            check_output("--save", dir, Output::Folder)?;
         }
         let resume = match &persist.resume {
             Some(dir) => {
@@ -42,11 +48,17 @@ impl Persistence {
             }
             None => None,
         };
+        let lock = match (&resume, &persist.checkpoint_dir) {
+            (Some(checkpoint), _) => Some(CheckpointWriter::claim_for_resume(checkpoint)?),
+            (None, Some(dir)) => Some(CheckpointWriter::claim(dir)?),
+            (None, None) => None,
+        };
         Ok(Self {
             exported: manifest.model_dir(&run.model),
             options: options.clone(),
             resume,
             writer: None,
+            lock,
         })
     }
 
@@ -62,20 +74,24 @@ impl Persistence {
     pub fn check_data(&mut self, data: &DataSets) -> Result<()> {
         let tf = tensorflow_version();
         let every = self.options.persist.checkpoint_every;
-        self.writer = match (&self.resume, &self.options.persist.checkpoint_dir) {
-            (Some(checkpoint), _) => {
+        let lock = self.lock.take();
+        self.writer = match (&self.resume, &self.options.persist.checkpoint_dir, lock) {
+            (Some(checkpoint), _, Some(lock)) => {
                 checkpoint.check_data(&data.train)?;
-                Some(CheckpointWriter::resuming(checkpoint, every, &tf)?)
+                Some(CheckpointWriter::resuming_claimed(
+                    checkpoint, lock, every, &tf,
+                )?)
             }
-            (None, Some(dir)) => Some(CheckpointWriter::create(
+            (None, Some(dir), Some(lock)) => Some(CheckpointWriter::create_claimed(
                 dir,
+                lock,
                 every,
                 self.model(),
                 self.options.common.run.clone(),
                 DataFingerprint::of(&data.train),
                 &tf,
             )?),
-            (None, None) => None,
+            _ => None,
         };
         Ok(())
     }
