@@ -350,7 +350,7 @@ fn info_on_a_missing_folder_says_how_to_get_the_data() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains(format!(
-            "error: {} is not a folder: `tflayers download --dataset fashion-mnist --data-dir {}`",
+            "error: {} does not exist: `tflayers download --dataset fashion-mnist --data-dir {}`",
             missing.display(),
             missing.display()
         )));

@@ -8,6 +8,7 @@ use crate::figures::digits::{digit_grid, write_png};
 use crate::fsx::{check_output, Output};
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
+use crate::mnist::folder::{near_match, refuse_file};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::options::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
 use crate::output::data_info::{checksum_table, split_tables};
@@ -24,10 +25,14 @@ pub fn run(command: &DataOptions) -> Result<()> {
 fn info(args: &DataInfoOptions) -> Result<()> {
     let kind = args.data.dataset;
     let dir = &args.data.dir;
+    refuse_file(dir)?;
+    let near = near_match(dir).map_or_else(String::new, |other| {
+        format!(" (did you mean {}?)", other.display())
+    });
     ensure!(
         dir.is_dir(),
-        "{} is not a folder: `tflayers download --dataset {} --data-dir {}` fetches {} there, \
-         or point --data-dir at the folder holding the four .gz files",
+        "{} does not exist{near}: `tflayers download --dataset {} --data-dir {}` fetches {} \
+         there, or point --data-dir at the folder holding the four .gz files",
         dir.display(),
         kind.id(),
         dir.display(),
