@@ -16,7 +16,7 @@ use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
-use crate::tf::model::{Model, SessionConfig};
+use crate::tf::model::{check_graph_file, Model, SessionConfig};
 use crate::tf::remote::Remote;
 
 pub fn run(args: &EvaluateOptions) -> Result<()> {
@@ -28,6 +28,13 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
     }
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
+    check_graph_file(&args.model_dir, &manifest).with_context(|| {
+        format!(
+            "--model-dir {}: cannot load the model; pass a folder written by `tflayers train \
+             --save` with this project's models",
+            args.model_dir.display()
+        )
+    })?;
     let data = load_data(&args.data)?;
     let (split_name, split) = super::data::split(&data, args.split);
     ensure!(

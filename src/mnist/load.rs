@@ -3,7 +3,7 @@
 //! files without a valid stamp), and say on stderr what was loaded, from which absolute path,
 //! and how long it took.
 //!
-//! Files that are not the published ones are refused ([`UnpublishedData`]) unless the user
+//! Files that are not the published ones are refused ([`judge`]) unless the user
 //! chose them (`--allow-unpublished-data`) or this program generated them
 //! ([`super::generated`]); either way the run says so on stderr and records it
 //! ([`DataOrigin::note`]) in the metrics header.
@@ -40,7 +40,7 @@ pub struct DataSource {
 
 impl DataSource {
     /// The flags a child `tflayers` process needs to read the same data the same way
-    /// (the folder itself travels in [`crate::config::RunConfig::child_flags`]).
+    /// (the folder itself travels with the run's own child flags).
     pub fn child_flags(&self) -> Vec<OsString> {
         let mut flags = Vec::new();
         if self.dataset != DatasetKind::default() {
