@@ -307,4 +307,44 @@ mod tests {
         assert!(written.contains(r#""validation_size":100,"#), "{written}");
         assert_eq!(serde_json::from_str::<RunConfig>(&written).unwrap(), run);
     }
+
+    /// A run on unpublished data resumes on the same data: the flag and the data set travel
+    /// in the resume command.
+    #[test]
+    fn the_resume_command_keeps_the_data_choices() {
+        use crate::mnist::catalog::DatasetKind;
+        use crate::mnist::download::DownloadConfig;
+        use crate::mnist::load::DataSource;
+        use crate::options::{LoopOptions, TrainOptions};
+        let options = TrainOptions {
+            common: LoopOptions {
+                run: RunConfig {
+                    model: "dense".into(),
+                    ..RunConfig::default()
+                },
+                data: DataSource {
+                    dataset: DatasetKind::FashionMnist,
+                    dir: "own".into(),
+                    validation_size: 5000,
+                    offline: false,
+                    download: DownloadConfig::for_dataset(DatasetKind::FashionMnist),
+                    allow_unpublished: true,
+                },
+                models_dir: "models".into(),
+                log_device_placement: false,
+                remote: None,
+            },
+            persist: Default::default(),
+            metrics: Vec::new(),
+            outputs: Default::default(),
+        };
+        let command = super::resume_command(&options, std::path::Path::new("ckpt"));
+        assert!(command.contains(" --dataset fashion-mnist "), "{command}");
+        assert!(command.contains(" --allow-unpublished-data "), "{command}");
+        assert!(command.ends_with(" --resume ckpt"), "{command}");
+        assert_eq!(
+            options.common.data.child_flags(),
+            ["--dataset", "fashion-mnist", "--allow-unpublished-data"]
+        );
+    }
 }
