@@ -117,3 +117,28 @@ fn the_loading_note_names_the_absolute_folder() {
         "{stderr}"
     );
 }
+
+#[test]
+fn data_info_and_show_name_a_file_with_its_folder() {
+    let data = common::tiny_mnist();
+    let file = data.path().join("t10k-labels-idx1-ubyte.gz");
+    let work = tempfile::tempdir().unwrap();
+    for args in [
+        vec!["data", "info"],
+        vec!["data", "show", "--index", "0", "--out", "d.png"],
+    ] {
+        common::tflayers()
+            .args(&args)
+            .arg("--data-dir")
+            .arg(&file)
+            .current_dir(work.path())
+            .assert()
+            .code(1)
+            .stderr(predicates::str::contains(format!(
+                "is a file, not a folder: pass the folder that holds the four .gz files, e.g. \
+                 --data-dir {}",
+                data.path().display()
+            )));
+    }
+    assert_eq!(fs::read_dir(work.path()).unwrap().count(), 0);
+}
