@@ -9,12 +9,17 @@
 //! [`replace_dir`] does the same for whole folders (checkpoints, trained models), and
 //! [`read_json`] / [`write_json`] are the one way the program's small JSON files are read and
 //! written.
+//!
+//! [`check_output`] is the one rule for every path a flag names as an output, applied before
+//! any work: the extension must be one the flag's format uses, a missing parent folder is
+//! created, and the folder must accept a new file. Errors name the flag and the user's path,
+//! never a temporary name.
 
 use std::fs::{self, File};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -29,14 +34,89 @@ pub fn lowercase_extension(path: &Path) -> Option<String> {
         .map(str::to_ascii_lowercase)
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder (created if needed).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = match path.parent() {
+/// The folder holding `path` (`.` for a bare name).
+fn parent_of(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
         _ => PathBuf::from("."),
+    }
+}
+
+/// What an output flag names.
+#[derive(Debug, Clone, Copy)]
+pub enum Output<'a> {
+    /// A file in one of these formats, by lower-case extension (the first is the usual one).
+    File(&'a [&'a str]),
+    /// A folder the command creates or fills.
+    Folder,
+}
+
+/// Checks, before any work, that `path` (given with `flag`) can be written as `kind`: a file's
+/// extension is one its format uses, a file is not an existing folder (nor a folder an
+/// existing file), the parent folder exists (created if missing) and a new file can be
+/// created in the folder that will hold it. Each error names the flag and `path`.
+pub fn check_output(flag: &str, path: &Path, kind: Output<'_>) -> Result<()> {
+    let shown = path.display();
+    if let Output::File(extensions) = kind {
+        let extension = lowercase_extension(path);
+        if !extensions.is_empty()
+            && !extension
+                .as_deref()
+                .is_some_and(|ext| extensions.contains(&ext))
+        {
+            let expected: Vec<String> = extensions.iter().map(|e| format!(".{e}")).collect();
+            bail!(
+                "{flag} {shown}: the file name must end in {}, the format this flag writes",
+                expected.join(" or ")
+            );
+        }
+        ensure!(
+            !path.is_dir(),
+            "{flag} {shown}: this is a folder; name a file inside it"
+        );
+        ensure!(
+            path.file_name().is_some(),
+            "{flag} {shown}: the path does not name a file"
+        );
+    } else {
+        ensure!(
+            !path.exists() || path.is_dir(),
+            "{flag} {shown}: a file of that name exists; name a folder"
+        );
+    }
+    let holder = match kind {
+        Output::Folder if path.is_dir() => path.to_path_buf(),
+        _ => parent_of(path),
     };
-    fs::create_dir_all(&dir)
-        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    fs::create_dir_all(&holder).with_context(|| {
+        format!(
+            "{flag} {shown}: cannot create the folder {}",
+            holder.display()
+        )
+    })?;
+    tempfile::Builder::new()
+        .prefix(TEMP_PREFIX)
+        .tempfile_in(&holder)
+        .with_context(|| {
+            format!(
+                "{flag} {shown}: cannot create files in the folder {}",
+                holder.display()
+            )
+        })?;
+    Ok(())
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder (created if needed).
+/// Errors name `path`, never the temporary file.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = parent_of(path);
+    fs::create_dir_all(&dir).with_context(|| {
+        format!(
+            "cannot write {}: cannot create the folder {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     let name = path
         .file_name()
         .with_context(|| format!("{} does not name a file", path.display()))?;
@@ -47,9 +127,13 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     #[cfg(unix)]
     builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
     // Dropping the temporary file on an error below removes it.
-    let mut temp = builder
-        .tempfile_in(&dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut temp = builder.tempfile_in(&dir).with_context(|| {
+        format!(
+            "cannot write {}: cannot create a file in {}",
+            path.display(),
+            dir.display()
+        )
+    })?;
     temp.write_all(bytes)
         .and_then(|()| temp.as_file().sync_all())
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -146,6 +230,65 @@ mod tests {
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         // Before: 0600 from the temporary file, whatever the umask.
         assert_eq!(mode(&written), mode(&plain));
+    }
+
+    #[test]
+    fn outputs_follow_one_rule() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        // A missing parent is created; nothing else is left behind.
+        let deep = root.join("a/b/m.jsonl");
+        check_output("--metrics", &deep, Output::File(&["jsonl", "csv"])).unwrap();
+        assert!(root.join("a/b").is_dir());
+        assert_eq!(fs::read_dir(root.join("a/b")).unwrap().count(), 0);
+        // The extension is checked, naming the flag, the path and what is expected.
+        let err = check_output("--out", &root.join("x.jpg"), Output::File(&["png"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--out ") && err.contains("x.jpg"), "{err}");
+        assert!(err.contains("must end in .png"), "{err}");
+        let err = check_output("--m", &root.join("x"), Output::File(&["jsonl", "csv"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must end in .jsonl or .csv"), "{err}");
+        // A file where a folder is needed, and the other way round.
+        let file = root.join("file.png");
+        fs::write(&file, b"x").unwrap();
+        let err = format!(
+            "{:#}",
+            check_output("--metrics", &file.join("m.csv"), Output::File(&["csv"])).unwrap_err()
+        );
+        assert!(
+            err.contains("--metrics ") && err.contains("cannot create the folder"),
+            "{err}"
+        );
+        let err = check_output("--report", &file, Output::Folder)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("a file of that name exists"), "{err}");
+        let err = check_output("--out", &root.join("a.png"), Output::File(&["png"]));
+        assert!(err.is_ok());
+        fs::create_dir(root.join("d.png")).unwrap();
+        let err = check_output("--out", &root.join("d.png"), Output::File(&["png"]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("this is a folder"), "{err}");
+        check_output("--report", &root.join("new/report"), Output::Folder).unwrap();
+        assert!(root.join("new").is_dir() && !root.join("new/report").exists());
+    }
+
+    #[test]
+    fn errors_name_the_path_not_the_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("file");
+        fs::write(&file, b"x").unwrap();
+        let target = file.join("out.md");
+        let err = format!("{:#}", write_atomically(&target, b"x").unwrap_err());
+        assert!(
+            err.starts_with(&format!("cannot write {}", target.display())),
+            "{err}"
+        );
+        assert!(!err.contains(TEMP_PREFIX), "{err}");
     }
 
     #[test]

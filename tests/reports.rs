@@ -506,6 +506,17 @@ fn reproduce_report_writes_tables_and_figures() {
     for figure in ["accuracy.png", "curves/all.png", "curves/dropout.png"] {
         assert!(markdown.contains(&format!("]({figure})")), "{figure}");
     }
+    // The tiny data set is generated, not MNIST: the report says so, as the headers do.
+    assert!(
+        markdown.contains(
+            "; trained on data that is not the published files: train-images-idx3-ubyte.gz, \
+             train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz \
+             (generated test data)."
+        ),
+        "{markdown}"
+    );
+    let note = summary["settings"]["unpublished_data"].as_str().unwrap();
+    assert!(note.ends_with("(generated test data)"), "{note}");
 }
 
 #[derive(Default)]

@@ -56,6 +56,7 @@ pub fn run_onednn_bench(args: &BenchOptions) -> Result<OneDnnBench> {
                 let mut command = tflayers(
                     &["train", "--model", name, "--quiet"],
                     &config,
+                    &args.common.data,
                     &args.common.models_dir,
                 )?;
                 command.env(VARIABLE, flag).arg("--metrics").arg(&metrics);

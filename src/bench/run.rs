@@ -39,6 +39,7 @@ use crate::fsx::write_atomically;
 use crate::host::{load_average, Machine};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{read_data_sets_with, DataSets};
+use crate::mnist::load::{verify_data, DataSource};
 use crate::options::BenchOptions;
 use crate::python::{run_child, ChildRun, Python};
 use crate::tf::env::onednn_setting;
@@ -65,6 +66,7 @@ pub fn run(args: &BenchOptions) -> Result<()> {
     let machine = Machine::describe();
     eprintln!("== bench on {}", machine.line());
 
+    verify_data(&common.data)?;
     let (load, data) = load_data_both(args, &python)?;
     let probe = if args.reproduce {
         None
@@ -305,7 +307,12 @@ fn child_pair(
 }
 
 /// This binary as a child: `subcommand` with the loop settings of `run` (its steps included).
-pub(super) fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) -> Result<Command> {
+pub(super) fn tflayers(
+    subcommand: &[&str],
+    run: &RunConfig,
+    data: &DataSource,
+    models_dir: &Path,
+) -> Result<Command> {
     let exe = std::env::current_exe().context("cannot find this program's own path")?;
     let mut command = Command::new(exe);
     // The child keeps this run's oneDNN setting as if the user had set it, like the Python
@@ -314,7 +321,8 @@ pub(super) fn tflayers(subcommand: &[&str], run: &RunConfig, models_dir: &Path) 
         .env_remove(crate::onednn::DEFAULT_MARK)
         .args(subcommand)
         .args(["--steps", &run.steps.to_string()])
-        .args(run.child_flags(run.seed, models_dir));
+        .args(run.child_flags(run.seed, models_dir))
+        .args(data.child_flags());
     Ok(command)
 }
 
@@ -343,7 +351,7 @@ fn bench_processes(
     let is_first_step = |line: &str| line.starts_with("Step 0,");
     let (mut rust_runs, mut py_runs) = (Vec::new(), Vec::new());
     for _ in 0..args.repeat {
-        let mut rust = tflayers(&train, &one_step, models_dir)?;
+        let mut rust = tflayers(&train, &one_step, &args.common.data, models_dir)?;
         rust_runs.push(run_child(&mut rust, "tflayers train", is_first_step)?);
         let mut py = python_train(python, &one_step, models_dir);
         py_runs.push(run_child(&mut py, TRAIN_SCRIPT, is_first_step)?);
@@ -373,7 +381,12 @@ fn bench_reproduce(
     let (mut rust_runs, mut py_runs) = (Vec::new(), Vec::new());
     let mut difference = None;
     for round in 1..=args.repeat {
-        let mut command = tflayers(&["reproduce", "--quiet"], run, models_dir)?;
+        let mut command = tflayers(
+            &["reproduce", "--quiet"],
+            run,
+            &args.common.data,
+            models_dir,
+        )?;
         let rust = run_child(&mut command, "tflayers reproduce", |_| false)?;
         // The five Python runs as one: their wall times add up, their peak is the largest.
         let mut py = ChildRun {

@@ -40,6 +40,12 @@ pub struct PathArgs {
     #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
     pub offline: bool,
 
+    /// Train on data files whose SHA-256 differs from the published one (IDX files of your
+    /// own); without it such files are refused. Said on stderr and recorded in the metrics
+    /// header.
+    #[arg(long)]
+    pub allow_unpublished_data: bool,
+
     #[command(flatten)]
     pub net: NetArgs,
 }
@@ -54,6 +60,7 @@ impl PathArgs {
             validation_size: self.data.validation_size,
             offline: self.offline,
             download: self.net.download_config(dataset),
+            allow_unpublished: self.allow_unpublished_data,
         }
     }
 

@@ -1,12 +1,17 @@
 //! `tflayers data info|show|bench`: look at the data a run would load.
 
+use std::path::Path;
+
 use anyhow::{ensure, Result};
 
 use crate::bench::data::{run_load_bench, PYTHON_SCRIPT};
 use crate::bench::report::text::{bench_round_line, bench_summary};
 use crate::figures::digits::{digit_grid, write_png};
+use crate::fsx::{check_output, Output};
+use crate::mnist::catalog::DatasetKind;
 use crate::mnist::convert::transparent_huge_pages_mode;
 use crate::mnist::dataset::{read_data_sets_with, DataSet, DataSets};
+use crate::mnist::folder::{near_match, refuse_file};
 use crate::mnist::verify::{check_file, Stamps};
 use crate::options::{DataBenchOptions, DataInfoOptions, DataOptions, DataShowOptions, SplitName};
 use crate::output::data_info::{checksum_table, split_tables};
@@ -23,15 +28,7 @@ pub fn run(command: &DataOptions) -> Result<()> {
 fn info(args: &DataInfoOptions) -> Result<()> {
     let kind = args.data.dataset;
     let dir = &args.data.dir;
-    ensure!(
-        dir.is_dir(),
-        "{} is not a folder: `tflayers download --dataset {} --data-dir {}` fetches {} there, \
-         or point --data-dir at the folder holding the four .gz files",
-        dir.display(),
-        kind.id(),
-        dir.display(),
-        kind.title()
-    );
+    check_folder(kind, dir)?;
     let mut stamps = Stamps::load(dir);
     let mut files = Vec::new();
     for spec in kind.files() {
@@ -51,6 +48,25 @@ fn info(args: &DataInfoOptions) -> Result<()> {
     Ok(())
 }
 
+/// `data info` and `data show` never download: a file given as the folder is named with its
+/// folder, a missing folder with its nearest sibling and how to fill it.
+fn check_folder(kind: DatasetKind, dir: &Path) -> Result<()> {
+    refuse_file(dir)?;
+    let near = near_match(dir).map_or_else(String::new, |other| {
+        format!(" (did you mean {}?)", other.display())
+    });
+    ensure!(
+        dir.is_dir(),
+        "{} does not exist{near}: `tflayers download --dataset {} --data-dir {}` fetches {} \
+         there, or point --data-dir at the folder holding the four .gz files",
+        dir.display(),
+        kind.id(),
+        dir.display(),
+        kind.title()
+    );
+    Ok(())
+}
+
 /// The split `name` of `data`, with its name as messages print it.
 pub(super) fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet) {
     match name {
@@ -62,6 +78,8 @@ pub(super) fn split(data: &DataSets, name: SplitName) -> (&'static str, &DataSet
 
 fn show(args: &DataShowOptions) -> Result<()> {
     let kind = args.data.dataset;
+    check_output("--out", &args.out, Output::File(&["png"]))?;
+    check_folder(kind, &args.data.dir)?;
     let data = read_data_sets_with(&args.data.dir, args.validation_size)?;
     let (name, set) = split(&data, args.split);
     let range = args.index;

@@ -8,7 +8,7 @@ use std::path::Path;
 use anyhow::{ensure, Context, Result};
 
 use crate::figures::heatmap;
-use crate::fsx::write_atomically;
+use crate::fsx::{check_output, write_atomically, Output};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
@@ -16,12 +16,25 @@ use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
 use crate::output::format::format_g;
 use crate::persist::trained;
-use crate::tf::model::{Model, SessionConfig};
+use crate::tf::model::{check_graph_file, Model, SessionConfig};
 use crate::tf::remote::Remote;
 
 pub fn run(args: &EvaluateOptions) -> Result<()> {
+    if let Some(path) = &args.confusion_png {
+        check_output("--confusion-png", path, Output::File(&["png"]))?;
+    }
+    if let Some(path) = &args.predictions {
+        check_output("--predictions", path, Output::File(&["csv"]))?;
+    }
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
+    check_graph_file(&args.model_dir, &manifest).with_context(|| {
+        format!(
+            "--model-dir {}: cannot load the model; pass a folder written by `tflayers train \
+             --save` with this project's models",
+            args.model_dir.display()
+        )
+    })?;
     let data = load_data(&args.data)?;
     let (split_name, split) = super::data::split(&data, args.split);
     ensure!(

@@ -3,10 +3,12 @@
 use anyhow::Result;
 
 use crate::figures::curves::plot_curves;
+use crate::fsx::{check_output, Output};
 use crate::metrics::Run;
 use crate::options::PlotOptions;
 
 pub fn run(args: &PlotOptions) -> Result<()> {
+    check_output("--out", &args.out, Output::File(&["png", "svg"]))?;
     let runs = args
         .runs
         .iter()

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::fsx::{check_output, Output};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::options::PredictOptions;
@@ -56,6 +57,9 @@ pub fn top3(probabilities: &[f32]) -> Vec<Ranked> {
 }
 
 pub fn run(args: &PredictOptions) -> Result<()> {
+    if let Some(dir) = &args.save_inputs {
+        check_output("--save-inputs", dir, Output::Folder)?;
+    }
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
     // Every image is read before TensorFlow starts, so a bad one fails fast.

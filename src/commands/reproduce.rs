@@ -2,19 +2,31 @@
 
 use anyhow::{bail, Context, Result};
 
+use crate::fsx::{check_output, Output};
 use crate::manifest::Manifest;
-use crate::mnist::load::{announce_eval_chunks, load_data};
+use crate::mnist::load::{announce_eval_chunks, load};
 use crate::options::ReproduceOptions;
 use crate::output::summary::{summary_table, SummaryRow};
 use crate::run::outputs::{report_metrics_path, Requested, RunOutputs};
 use crate::run::report::{write_report, ReportRow};
-use crate::tf::model::Model;
+use crate::tf::model::{check_graph_file, Model};
 use crate::train::{Outcome, RunControl};
 
 pub fn run(args: &ReproduceOptions) -> Result<()> {
     let common = &args.common;
+    if let Some(dir) = &args.report {
+        check_output("--report", dir, Output::Folder)?;
+    }
+    Requested {
+        tensorboard: args.outputs.tensorboard.clone(),
+        ..Requested::default()
+    }
+    .check()?;
     let manifest = Manifest::load(&common.models_dir)?;
-    let data = load_data(&common.data)?;
+    for name in manifest.names() {
+        check_graph_file(&manifest.model_dir(name), &manifest)?;
+    }
+    let (data, origin) = load(&common.data)?;
     announce_eval_chunks(common.run.eval_batch_size);
     let mut results = Vec::new();
     let mut validations = Vec::new();
@@ -34,6 +46,7 @@ pub fn run(args: &ReproduceOptions) -> Result<()> {
                 .collect(),
             tensorboard: args.outputs.tensorboard.clone(),
             quiet: args.outputs.quiet,
+            unpublished_data: origin.note(),
         };
         let mut outputs = RunOutputs::start(&model, &manifest, &session, &config, &requested)?;
         let outcome = outputs

@@ -33,6 +33,11 @@ pub struct Header {
     pub host: String,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// The data files that were not the published ones and why they were used
+    /// (`--allow-unpublished-data`, or generated test data); absent when all four were the
+    /// published files, and in files written before the field existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unpublished_data: Option<String>,
 }
 
 /// One logged step.
@@ -97,6 +102,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "onednn",
     "host",
     "started_at",
+    "unpublished_data",
     "step",
     "batch_accuracy",
     "loss",
@@ -124,6 +130,7 @@ pub const CSV_TEXT_COLUMNS: &[&str] = &[
     "tensorflow_version",
     "host",
     "started_at",
+    "unpublished_data",
 ];
 
 /// The two forms of a metrics file, chosen by the extension.
@@ -175,6 +182,7 @@ pub(crate) mod tests {
     /// A header with a quoted text cell and one that looks like a number, for CSV round trips.
     pub(crate) fn header() -> Header {
         Header {
+            unpublished_data: Some("a.gz, b.gz (generated test data)".into()),
             schema: SCHEMA_VERSION,
             program: PROGRAM.into(),
             run: RunConfig {

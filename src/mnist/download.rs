@@ -24,6 +24,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 
 use super::catalog::{DatasetKind, FileSpec};
+use super::folder::{check_data_dir, refuse_file};
 use super::verify::{check_file, is_read_only, mismatch_message, FileStatus, Stamps};
 use fetch::{build_client, fetch};
 
@@ -107,13 +108,7 @@ pub struct FileOutcome {
 
 /// Makes sure `dir` exists and accepts new files, before any network traffic.
 pub fn prepare_dir(dir: &Path) -> Result<()> {
-    if dir.exists() && !dir.is_dir() {
-        bail!(
-            "cannot use {} as the data folder: it is a file, not a folder; choose another \
-             --data-dir",
-            dir.display()
-        );
-    }
+    refuse_file(dir)?;
     fs::create_dir_all(dir).with_context(|| {
         format!(
             "cannot create the data folder {}; create it yourself or choose another --data-dir",
@@ -229,6 +224,7 @@ pub fn ensure_present(
     config: &DownloadConfig,
     offline: bool,
 ) -> Result<()> {
+    check_data_dir(kind, dir)?;
     let missing: Vec<FileSpec> = kind
         .files()
         .iter()
@@ -254,7 +250,7 @@ pub fn ensure_present(
     }
     eprintln!(
         "{} lacks {}: downloading {} into it",
-        dir.display(),
+        super::load::absolute(dir).display(),
         names.join(", "),
         kind.title()
     );
@@ -272,7 +268,7 @@ mod tests {
         let file = dir.path().join("file");
         fs::write(&file, b"x").unwrap();
         let err = format!("{:#}", prepare_dir(&file).unwrap_err());
-        assert!(err.contains("it is a file, not a folder"), "{err}");
+        assert!(err.contains("is a file, not a folder"), "{err}");
         let err = format!("{:#}", prepare_dir(&file.join("sub")).unwrap_err());
         assert!(err.contains("cannot create the data folder"), "{err}");
         let nested = dir.path().join("a/b");

@@ -9,7 +9,8 @@
 //! seed, using integer arithmetic only, so files are identical on every machine.
 //!
 //! [`write_synthetic_mnist`] writes the four standard `.gz` files into a folder that
-//! [`super::dataset::read_data_sets_with`] can then read.
+//! [`super::dataset::read_data_sets_with`] can then read, with the note of
+//! [`super::generated`] that lets the training commands accept them as generated data.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -23,6 +24,7 @@ use super::dataset::{
     IMAGE_PIXELS, IMAGE_SIDE, NUM_CLASSES, TEST_IMAGES_FILE, TEST_LABELS_FILE, TRAIN_IMAGES_FILE,
     TRAIN_LABELS_FILE,
 };
+use super::generated::record_generated;
 use super::idx::{write_idx_images, write_idx_labels, Images};
 use super::shuffle::NumpyRandomState;
 
@@ -45,6 +47,9 @@ const DISK_RADIUS_SQUARED: usize = 10;
 const BACKGROUND_MAX: u64 = 40;
 /// Disk pixels are uniform in `DISK_MIN..=255`.
 const DISK_MIN: u8 = 150;
+/// What [`write_synthetic_mnist`] records as the files' generator.
+pub const GENERATOR: &str =
+    "tflayers synthetic digits (src/mnist/fixtures.rs), test data, not MNIST";
 /// Mixed into the seed of the test set so it differs from the training set.
 const TEST_SEED_MIX: u32 = 0x9e37_79b9;
 
@@ -105,8 +110,9 @@ pub fn write_gz_idx_labels(path: &Path, labels: &[u8]) -> Result<()> {
 }
 
 /// Writes the four standard MNIST `.gz` files into `dir` (which must exist), holding
-/// `train_n` training and `test_n` test synthetic digits. The training set is
-/// `synthetic_digits(train_n, seed)`, the test set
+/// `train_n` training and `test_n` test synthetic digits, and records them as generated
+/// ([`record_generated`]) so the training commands accept them as what they are. The
+/// training set is `synthetic_digits(train_n, seed)`, the test set
 /// `synthetic_digits(test_n, seed ^ 0x9e3779b9)`.
 pub fn write_synthetic_mnist(dir: &Path, train_n: usize, test_n: usize, seed: u32) -> Result<()> {
     let (train_images, train_labels) = synthetic_digits(train_n, seed);
@@ -114,7 +120,17 @@ pub fn write_synthetic_mnist(dir: &Path, train_n: usize, test_n: usize, seed: u3
     write_gz_idx_images(&dir.join(TRAIN_IMAGES_FILE), &train_images)?;
     write_gz_idx_labels(&dir.join(TRAIN_LABELS_FILE), &train_labels)?;
     write_gz_idx_images(&dir.join(TEST_IMAGES_FILE), &test_images)?;
-    write_gz_idx_labels(&dir.join(TEST_LABELS_FILE), &test_labels)
+    write_gz_idx_labels(&dir.join(TEST_LABELS_FILE), &test_labels)?;
+    record_generated(
+        dir,
+        &[
+            TRAIN_IMAGES_FILE,
+            TRAIN_LABELS_FILE,
+            TEST_IMAGES_FILE,
+            TEST_LABELS_FILE,
+        ],
+        GENERATOR,
+    )
 }
 
 #[cfg(test)]

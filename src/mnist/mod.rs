@@ -10,6 +10,8 @@
 //!   `[n, 784]` images scaled to `[0, 1]` and `[n, 10]` one-hot labels;
 //! * [`batcher`] hands them out in batches in TF 1.x order;
 //! * [`fixtures`] writes small synthetic MNIST-format files for tests and demos;
+//! * [`folder`] checks the data folder a command was given before anything is read;
+//! * [`generated`] is the note that marks such files as generated, not published;
 //! * [`catalog`] knows MNIST and Fashion-MNIST: files, published checksums, mirrors,
 //!   class names;
 //! * [`verify`] checks the SHA-256 of the decompressed files and keeps stamps;
@@ -25,6 +27,8 @@ pub mod convert;
 pub mod dataset;
 pub mod download;
 pub mod fixtures;
+pub mod folder;
+pub mod generated;
 pub mod idx;
 pub mod load;
 pub mod shuffle;

@@ -5,6 +5,12 @@
 //! `DIR/variables/variables`, written by the graph's own saver ops. Beside them,
 //! `tflayers.json` ([`ModelInfo`]) says which model it is and how it was trained. The folder is
 //! built under a temporary name beside `DIR` and renamed into place only when complete.
+//!
+//! Like a checkpoint's `state.json`, `tflayers.json` records the size and CRC-32 of every file
+//! written beside it; [`open`] checks them before TensorFlow reads anything, so a damaged file
+//! is named with what to do (save the model again from a checkpoint, or retrain) instead of
+//! surfacing as a TensorFlow restore error. A folder saved before the sums were recorded
+//! opens with a note that it could not be verified.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -14,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::RunConfig;
 use crate::fsx::{read_json, replace_dir, sync_dir, write_json};
-use crate::persist::checkpoint::{save_variables, VARIABLES_FILES};
+use crate::persist::checkpoint::{crc32_of, save_variables, FileSum, VARIABLES_FILES};
 use crate::train::Engine;
 
 /// The file naming the model inside a trained SavedModel folder.
@@ -35,6 +41,10 @@ pub struct ModelInfo {
     pub settings: RunConfig,
     pub tensorflow_version: String,
     pub tflayers_version: String,
+    /// Size and CRC-32 of every file written beside `tflayers.json`, by path relative to the
+    /// folder; empty (and absent) in folders saved before the sums were recorded.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<FileSum>,
 }
 
 impl ModelInfo {
@@ -47,6 +57,7 @@ impl ModelInfo {
             settings,
             tensorflow_version: tf.to_string(),
             tflayers_version: env!("CARGO_PKG_VERSION").to_string(),
+            files: Vec::new(),
         }
     }
 }
@@ -122,13 +133,88 @@ fn write_into(
             graph.display()
         )
     })?;
-    write_json(&tmp.join(INFO_FILE), info)?;
+    let mut info = info.clone();
+    info.files = written_files()
+        .into_iter()
+        .map(|name| {
+            let (bytes, crc32) = crc32_of(&tmp.join(&name))?;
+            Ok(FileSum { name, bytes, crc32 })
+        })
+        .collect::<Result<_>>()?;
+    write_json(&tmp.join(INFO_FILE), &info)?;
     sync_dir(&variables)?;
     sync_dir(tmp)
 }
 
-/// Checks that `dir` looks like a trained SavedModel and reads its `tflayers.json` (`None`
-/// for a SavedModel written elsewhere, e.g. by Python with the manifest's names).
+/// The files `write` puts beside `tflayers.json`, relative to the folder.
+fn written_files() -> Vec<String> {
+    let mut names = vec![SAVED_MODEL_FILE.to_string()];
+    names.extend(VARIABLES_FILES.map(|name| format!("{VARIABLES_DIR}/{name}")));
+    names
+}
+
+/// What to do about a damaged trained model in `dir` of `model`.
+fn remedy(dir: &Path, model: &str) -> String {
+    format!(
+        "the trained model is damaged: save it again from a checkpoint (`tflayers train --model \
+         {model} --resume CHECKPOINT_DIR --save {dir} --overwrite`) or retrain it (`tflayers \
+         train --model {model} --save {dir} --overwrite`)",
+        dir = dir.display()
+    )
+}
+
+/// Checks every file `info` records in `dir` against its size and CRC-32, before TensorFlow
+/// reads any of them; a folder saved before the sums were recorded gets a note on stderr.
+pub fn verify_files(dir: &Path, info: &ModelInfo) -> Result<()> {
+    if info.files.is_empty() {
+        eprintln!(
+            "note: {} records no checksums (saved by an earlier tflayers), so the files of {} \
+             could not be verified",
+            dir.join(INFO_FILE).display(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    for name in written_files() {
+        ensure!(
+            info.files.iter().any(|file| file.name == name),
+            "{} does not list {name}: {}",
+            dir.join(INFO_FILE).display(),
+            remedy(dir, &info.model)
+        );
+    }
+    for file in &info.files {
+        let path = dir.join(&file.name);
+        let safe = Path::new(&file.name)
+            .components()
+            .all(|part| matches!(part, std::path::Component::Normal(_)));
+        ensure!(
+            safe && path.is_file(),
+            "{} is missing: {}",
+            path.display(),
+            remedy(dir, &info.model)
+        );
+        let (bytes, crc) = crc32_of(&path)?;
+        ensure!(
+            bytes == file.bytes,
+            "{} has {bytes} bytes but {} were written: {}",
+            path.display(),
+            file.bytes,
+            remedy(dir, &info.model)
+        );
+        ensure!(
+            crc == file.crc32,
+            "{} does not match its CRC-32 in {INFO_FILE}: {}",
+            path.display(),
+            remedy(dir, &info.model)
+        );
+    }
+    Ok(())
+}
+
+/// Checks that `dir` looks like a trained SavedModel, reads its `tflayers.json` (`None`
+/// for a SavedModel written elsewhere, e.g. by Python with the manifest's names) and verifies
+/// the files it lists ([`verify_files`]).
 pub fn open(dir: &Path) -> Result<Option<ModelInfo>> {
     ensure!(
         dir.is_dir(),
@@ -156,7 +242,9 @@ pub fn open(dir: &Path) -> Result<Option<ModelInfo>> {
     if !path.exists() {
         return Ok(None);
     }
-    read_json(&path, "a tflayers model description").map(Some)
+    let info: ModelInfo = read_json(&path, "a tflayers model description")?;
+    verify_files(dir, &info)?;
+    Ok(Some(info))
 }
 
 #[cfg(test)]

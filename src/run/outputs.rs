@@ -14,6 +14,7 @@ use std::time::Instant;
 use anyhow::{ensure, Context, Result};
 
 use crate::config::RunConfig;
+use crate::fsx::{check_output, Output};
 use crate::manifest::Manifest;
 use crate::metrics::{
     final_record, host_name, now_rfc3339, Header, MetricsWriter, PROGRAM, SCHEMA_VERSION,
@@ -28,6 +29,9 @@ use crate::train::{
     evaluate, train_from, Evaluation, Fanout, Observer, Outcome, RunControl, RunResult,
 };
 
+/// The extensions of the two metrics forms.
+const METRICS_EXTENSIONS: &[&str] = &["jsonl", "csv"];
+
 /// What the user asked for around a run.
 #[derive(Debug, Clone, Default)]
 pub struct Requested {
@@ -37,10 +41,15 @@ pub struct Requested {
     pub tensorboard: Option<PathBuf>,
     /// No progress bar.
     pub quiet: bool,
+    /// What the metrics header records about data that is not the published files
+    /// ([`crate::mnist::load::DataOrigin::note`]).
+    pub unpublished_data: Option<String>,
 }
 
 impl Requested {
-    /// Rejects two `--metrics` flags naming the same file (they would share `FILE.partial`).
+    /// Checks the outputs before any work ([`check_output`]): each metrics file once (two
+    /// would share `FILE.partial`), named `.jsonl` or `.csv`, in a folder that accepts files;
+    /// the TensorBoard folder likewise.
     pub fn check(&self) -> Result<()> {
         let mut seen = HashSet::new();
         for path in &self.metrics {
@@ -49,14 +58,19 @@ impl Requested {
                 "--metrics {} is given twice; name each file once",
                 path.display()
             );
+            check_output("--metrics", path, Output::File(METRICS_EXTENSIONS))?;
+        }
+        if let Some(root) = &self.tensorboard {
+            check_output("--tensorboard", root, Output::Folder)?;
         }
         Ok(())
     }
 }
 
 /// The header record of `run`, stamped now.
-pub fn header(run: &RunConfig) -> Header {
+pub fn header(run: &RunConfig, unpublished_data: Option<String>) -> Header {
     Header {
+        unpublished_data,
         schema: SCHEMA_VERSION,
         program: PROGRAM.to_string(),
         run: run.clone(),
@@ -99,7 +113,7 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let mut header = header(run);
+        let mut header = header(run, requested.unpublished_data.clone());
         // On a remote server oneDNN is the server's business; this process's setting says
         // nothing about it.
         if session.remote.is_some() {
@@ -213,7 +227,7 @@ mod tests {
             intra_op_threads: Some(2),
             ..RunConfig::default()
         };
-        let mut header = header(&run);
+        let mut header = header(&run, None);
         header.tensorflow_version = "2.21.0".into();
         header.host = "box".into();
         header.started_at = "2026-01-01T00:00:00Z".into();

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
+use crate::fsx::{check_output, Output};
 use crate::interrupt::{self, Interrupted};
 use crate::manifest::Manifest;
 use crate::mnist::dataset::DataSets;
 use crate::options::TrainOptions;
 use crate::persist::checkpoint::{Checkpoint, CheckpointWriter, DataFingerprint};
+use crate::persist::lock::DirLock;
 use crate::persist::trained::{self, ModelInfo};
 use crate::tf::model::tensorflow_version;
 use crate::train::{Checkpointer, Engine, Outcome, RunControl, RunResult, Stop};
@@ -21,6 +23,9 @@ pub struct Persistence {
     options: TrainOptions,
     resume: Option<Checkpoint>,
     writer: Option<CheckpointWriter>,
+    /// The checkpoint folder's lock, taken before the data is loaded and handed to the
+    /// writer.
+    lock: Option<DirLock>,
     exported: PathBuf,
 }
 
@@ -32,20 +37,28 @@ impl Persistence {
         let persist = &options.persist;
         if let Some(dir) = &persist.save {
             trained::check_target(dir, persist.overwrite)?;
+            check_output("--save", dir, Output::Folder)?;
         }
         let resume = match &persist.resume {
             Some(dir) => {
+                refuse_trained_model(dir)?;
                 let checkpoint = crate::persist::checkpoint::open_for_resume(dir)?;
                 checkpoint.check_compatible(run)?;
                 Some(checkpoint)
             }
             None => None,
         };
+        let lock = match (&resume, &persist.checkpoint_dir) {
+            (Some(checkpoint), _) => Some(CheckpointWriter::claim_for_resume(checkpoint)?),
+            (None, Some(dir)) => Some(CheckpointWriter::claim(dir)?),
+            (None, None) => None,
+        };
         Ok(Self {
             exported: manifest.model_dir(&run.model),
             options: options.clone(),
             resume,
             writer: None,
+            lock,
         })
     }
 
@@ -61,20 +74,24 @@ impl Persistence {
     pub fn check_data(&mut self, data: &DataSets) -> Result<()> {
         let tf = tensorflow_version();
         let every = self.options.persist.checkpoint_every;
-        self.writer = match (&self.resume, &self.options.persist.checkpoint_dir) {
-            (Some(checkpoint), _) => {
+        let lock = self.lock.take();
+        self.writer = match (&self.resume, &self.options.persist.checkpoint_dir, lock) {
+            (Some(checkpoint), _, Some(lock)) => {
                 checkpoint.check_data(&data.train)?;
-                Some(CheckpointWriter::resuming(checkpoint, every, &tf)?)
+                Some(CheckpointWriter::resuming_claimed(
+                    checkpoint, lock, every, &tf,
+                )?)
             }
-            (None, Some(dir)) => Some(CheckpointWriter::create(
+            (None, Some(dir), Some(lock)) => Some(CheckpointWriter::create_claimed(
                 dir,
+                lock,
                 every,
                 self.model(),
                 self.options.common.run.clone(),
                 DataFingerprint::of(&data.train),
                 &tf,
             )?),
-            (None, None) => None,
+            _ => None,
         };
         Ok(())
     }
@@ -180,6 +197,25 @@ impl Persistence {
     }
 }
 
+/// `--resume` takes a checkpoint folder; a trained model (`train --save`) has its variables
+/// but not the batch order a resumed run continues. Its files are verified first, so a
+/// damaged one is named before anything else.
+fn refuse_trained_model(dir: &Path) -> Result<()> {
+    if !dir.join(trained::INFO_FILE).is_file() {
+        return Ok(());
+    }
+    let info = trained::open(dir)?;
+    let model = info.map_or_else(|| "NAME".to_string(), |info| info.model);
+    anyhow::bail!(
+        "--resume {}: this is a trained model (`train --save`), not a checkpoint folder: it \
+         holds the variables but not the batch order a resumed run continues; resume from the \
+         run's --checkpoint-dir, or evaluate this model with `tflayers evaluate --model-dir {}` \
+         (model {model})",
+        dir.display(),
+        dir.display()
+    )
+}
+
 /// The command line that continues this run from the checkpoints in `dir`: the same
 /// settings and outputs with `--resume dir`, quoted for a POSIX shell. Download settings are
 /// left out: the data is on disk by then.
@@ -207,6 +243,9 @@ pub fn resume_command(options: &TrainOptions, dir: &Path) -> String {
     }
     if common.data.offline {
         flag("--offline", None);
+    }
+    if common.data.allow_unpublished {
+        flag(crate::mnist::load::ALLOW_UNPUBLISHED_FLAG, None);
     }
     if common.log_device_placement {
         flag("--log-device-placement", None);
@@ -275,5 +314,45 @@ mod tests {
         );
         assert!(written.contains(r#""validation_size":100,"#), "{written}");
         assert_eq!(serde_json::from_str::<RunConfig>(&written).unwrap(), run);
+    }
+
+    /// A run on unpublished data resumes on the same data: the flag and the data set travel
+    /// in the resume command.
+    #[test]
+    fn the_resume_command_keeps_the_data_choices() {
+        use crate::mnist::catalog::DatasetKind;
+        use crate::mnist::download::DownloadConfig;
+        use crate::mnist::load::DataSource;
+        use crate::options::{LoopOptions, TrainOptions};
+        let options = TrainOptions {
+            common: LoopOptions {
+                run: RunConfig {
+                    model: "dense".into(),
+                    ..RunConfig::default()
+                },
+                data: DataSource {
+                    dataset: DatasetKind::FashionMnist,
+                    dir: "own".into(),
+                    validation_size: 5000,
+                    offline: false,
+                    download: DownloadConfig::for_dataset(DatasetKind::FashionMnist),
+                    allow_unpublished: true,
+                },
+                models_dir: "models".into(),
+                log_device_placement: false,
+                remote: None,
+            },
+            persist: Default::default(),
+            metrics: Vec::new(),
+            outputs: Default::default(),
+        };
+        let command = super::resume_command(&options, std::path::Path::new("ckpt"));
+        assert!(command.contains(" --dataset fashion-mnist "), "{command}");
+        assert!(command.contains(" --allow-unpublished-data "), "{command}");
+        assert!(command.ends_with(" --resume ckpt"), "{command}");
+        assert_eq!(
+            options.common.data.child_flags(),
+            ["--dataset", "fashion-mnist", "--allow-unpublished-data"]
+        );
     }
 }

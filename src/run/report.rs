@@ -102,9 +102,13 @@ pub fn write_report(dir: &Path, rows: &[ReportRow<'_>]) -> Result<PathBuf> {
 fn settings_line(run: &Run) -> String {
     let h = &run.header;
     let threads = |n: Option<u32>| n.map_or("default".to_string(), |n| n.to_string());
+    let data = match &h.unpublished_data {
+        Some(note) => format!("; trained on data that is not the published files: {note}"),
+        None => String::new(),
+    };
     format!(
         "{} steps, batch {}, learning rate {}, seed {}, logged every {} steps; \
-         TensorFlow {} (intra-op threads {}, inter-op threads {}{}) on {}, started {}",
+         TensorFlow {} (intra-op threads {}, inter-op threads {}{}) on {}, started {}{data}",
         h.run.steps,
         h.run.batch_size,
         format_g(f64::from(h.run.learning_rate)),

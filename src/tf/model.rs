@@ -84,6 +84,31 @@ struct SplitTensors {
     labels: Tensor<f32>,
 }
 
+/// Decodes `dir`'s `saved_model.pb` before TensorFlow reads it, so a damaged file is named
+/// (TensorFlow's own error names neither it nor the remedy). For an exported graph of the
+/// manifest's folder the remedy is `make models`; callers loading other folders add theirs.
+/// Cheap (no session): commands call it before loading data.
+pub fn check_graph_file(dir: &Path, manifest: &Manifest) -> Result<()> {
+    let path = dir.join(SAVED_MODEL_FILE);
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if let Err(err) = super::proto::saved_model_graph_def(&bytes, &manifest.tags) {
+        let exported = manifest
+            .names()
+            .into_iter()
+            .any(|name| manifest.model_dir(name) == dir);
+        let remedy = if exported {
+            "; re-export the article's models with `make models`"
+        } else {
+            ""
+        };
+        bail!(
+            "{} is not a SavedModel TensorFlow can read ({err:#}){remedy}",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
 impl Model {
     /// Loads the SavedModel in `dir` for training: feed tensors for `batch_size` examples,
     /// and `learning_rate` fed to every training step.
@@ -123,6 +148,7 @@ impl Model {
             "{} not found; run `make models` to export the article's models",
             dir.join(SAVED_MODEL_FILE).display()
         );
+        check_graph_file(dir, manifest)?;
         // Thread counts not given on the command line come from the manifest's measured
         // defaults for this model; python/train.py applies the same ones.
         let threads = manifest.session_threads(

@@ -22,6 +22,7 @@ fn run(model: &str, program: &str, seed: u32, path: &str) -> Run {
             onednn: None,
             host: "h".into(),
             started_at: "2017-06-01T12:00:00Z".into(),
+            unpublished_data: None,
         },
         steps: (0..10)
             .map(|i| StepRecord {

@@ -67,6 +67,14 @@ pub(super) fn fetch(
             match result? {
                 Ok((bytes, seconds)) => {
                     let moved_aside = place(&dir.join(spec.name), &temp, replace)?;
+                    if !failures.is_empty() {
+                        eprintln!(
+                            "note: {} came from {url} after {} failed attempt(s):{}",
+                            spec.name,
+                            failures.len(),
+                            failure_lines(&failures)
+                        );
+                    }
                     if let Some(aside) = &moved_aside {
                         eprintln!("the previous {} is kept as {}", spec.name, aside.display());
                     }
@@ -77,10 +85,9 @@ pub(super) fn fetch(
                         moved_aside,
                     });
                 }
-                Err(err) => {
-                    eprintln!("{url}: {err:#}");
-                    failures.push((url, err));
-                }
+                // Failures are summarised once: in the error when every attempt failed, in
+                // a note when a later one succeeded.
+                Err(err) => failures.push((url, err)),
             }
         }
     }
@@ -132,6 +139,26 @@ fn remove_stale_parts(dir: &Path, name: &str) {
 
 /// The final error when no mirror delivered: every attempt, and how to supply the file by
 /// hand.
+/// Each distinct failure once, on its own indented line, with how often it happened (the
+/// rounds repeat them).
+fn failure_lines(failures: &[(String, anyhow::Error)]) -> String {
+    let mut distinct: Vec<(String, usize)> = Vec::new();
+    for (url, err) in failures {
+        let line = format!("{url}: {err:#}");
+        match distinct.iter_mut().find(|(seen, _)| *seen == line) {
+            Some((_, count)) => *count += 1,
+            None => distinct.push((line, 1)),
+        }
+    }
+    distinct
+        .into_iter()
+        .map(|(line, count)| match count {
+            1 => format!("\n  {line}"),
+            _ => format!("\n  {line} ({count} times)"),
+        })
+        .collect()
+}
+
 fn all_failed(
     kind: DatasetKind,
     dir: &Path,
@@ -145,9 +172,7 @@ fn all_failed(
         kind.title(),
         failures.len()
     );
-    for (url, err) in failures {
-        message.push_str(&format!("\n  {url}: {err:#}"));
-    }
+    message.push_str(&failure_lines(failures));
     let is_connect_error = |err: &(dyn StdError + 'static)| {
         err.downcast_ref::<reqwest::Error>()
             .is_some_and(reqwest::Error::is_connect)
@@ -209,7 +234,8 @@ fn describe_request_error(err: reqwest::Error, config: &DownloadConfig) -> anyho
         ),
         (false, false) => "request failed".to_string(),
     };
-    anyhow!(err).context(what)
+    // The URL is already named by the caller; reqwest would repeat it in its own text.
+    anyhow!(err.without_url()).context(what)
 }
 
 fn seconds(duration: Duration) -> String {

@@ -81,7 +81,7 @@ fn list_checkpoints(root: &Path) -> Result<Vec<(u64, PathBuf)>> {
 
 /// The size and CRC-32 of the file at `path` (read whole: the variables files are a few
 /// tens of MB at most).
-fn crc32_of(path: &Path) -> Result<(u64, u32)> {
+pub(crate) fn crc32_of(path: &Path) -> Result<(u64, u32)> {
     let bytes = fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
     Ok((bytes.len() as u64, crc32fast::hash(&bytes)))
 }

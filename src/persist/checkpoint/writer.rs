@@ -56,6 +56,14 @@ impl CheckpointWriter {
         data: DataFingerprint,
         tensorflow_version: &str,
     ) -> Result<Self> {
+        let lock = Self::claim(root)?;
+        Self::create_claimed(root, lock, every, model, settings, data, tensorflow_version)
+    }
+
+    /// Creates `root` if needed, locks it and refuses a folder that already holds
+    /// checkpoints: what [`CheckpointWriter::create`] checks first, for a command to check
+    /// before it loads data and keep the lock until it creates the writer.
+    pub fn claim(root: &Path) -> Result<DirLock> {
         fs::create_dir_all(root).with_context(|| {
             format!(
                 "--checkpoint-dir {}: cannot create the folder",
@@ -71,6 +79,19 @@ impl CheckpointWriter {
             root.display(),
             root.display()
         );
+        Ok(lock)
+    }
+
+    /// [`CheckpointWriter::create`] with the lock [`CheckpointWriter::claim`] returned.
+    pub fn create_claimed(
+        root: &Path,
+        lock: DirLock,
+        every: Option<u64>,
+        model: &str,
+        settings: RunConfig,
+        data: DataFingerprint,
+        tensorflow_version: &str,
+    ) -> Result<Self> {
         Ok(Self {
             root: root.to_path_buf(),
             every,
@@ -91,7 +112,23 @@ impl CheckpointWriter {
         every: Option<u64>,
         tensorflow_version: &str,
     ) -> Result<Self> {
-        let lock = DirLock::acquire(&from.root, "--resume")?;
+        let lock = Self::claim_for_resume(from)?;
+        Self::resuming_claimed(from, lock, every, tensorflow_version)
+    }
+
+    /// Locks `from`'s checkpoint folder, refused while another run writes there.
+    pub fn claim_for_resume(from: &Checkpoint) -> Result<DirLock> {
+        DirLock::acquire(&from.root, "--resume")
+    }
+
+    /// [`CheckpointWriter::resuming`] with the lock [`CheckpointWriter::claim_for_resume`]
+    /// returned.
+    pub fn resuming_claimed(
+        from: &Checkpoint,
+        lock: DirLock,
+        every: Option<u64>,
+        tensorflow_version: &str,
+    ) -> Result<Self> {
         Ok(Self {
             root: from.root.clone(),
             every,
