@@ -162,7 +162,7 @@ pub fn exec_self(vars: &[(&str, &str)]) -> std::io::Error {
 const IS_MKL_ENABLED: &std::ffi::CStr = c"_ZN10tensorflow12IsMKLEnabledEv";
 
 /// Whether oneDNN is on in this process; `None` if the loaded TensorFlow does not export
-/// [`IS_MKL_ENABLED`].
+/// `tensorflow::IsMKLEnabled`.
 pub fn onednn_enabled() -> Option<bool> {
     // Make sure libtensorflow is loaded and initialised before asking it.
     let _ = crate::tf::model::tensorflow_version();
