@@ -58,7 +58,10 @@ fn main() -> ExitCode {
                 eprintln!("{stopped}");
                 return ExitCode::from(tflayers::interrupt::EXIT_INTERRUPTED);
             }
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "error: {}",
+                tflayers::output::error_chain::error_chain(&err)
+            );
             ExitCode::FAILURE
         }
     }
