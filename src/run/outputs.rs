@@ -97,7 +97,7 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let header = header(run);
+        let header = header(&run.with_threads_used(manifest));
         let metrics = requested
             .metrics
             .iter()
