@@ -45,11 +45,15 @@ pub enum Command {
     Train(TrainArgs),
     /// Train the article's five models in order and print a summary table.
     Reproduce(ReproduceArgs),
-    /// Run a model from Rust and with the article's Python loop (python/train.py) on the same
-    /// SavedModel, and check that both compute the same values.
+    /// Run a model from Rust and from the article's Python loop; check both compute the same
+    ///
+    /// Both sides run the same SavedModel on the same batches (the Python side is
+    /// python/train.py); every logged value, the test accuracy and the printed lines are
+    /// compared.
     Compare(CompareArgs),
-    /// Measure a trained model (`train --save`) on MNIST: accuracy, per-class precision and
-    /// recall, confusion matrix.
+    /// Measure a trained model: accuracy, per-class precision and recall, confusion matrix
+    ///
+    /// The model is a folder written by `tflayers train --save`.
     Evaluate(EvaluateArgs),
     /// Classify images of handwritten digits (PNG or JPEG) with a trained model.
     Predict(PredictArgs),
@@ -62,9 +66,11 @@ pub enum Command {
     Data(DataCommand),
     /// Show the TensorFlow build and the devices a session sees (locally or on --target).
     Devices(DevicesArgs),
-    /// Time Rust against the article's Python loop on the same SavedModels and batches, taking
-    /// turns, and print medians and ratios (training step, evaluation, start-up, memory);
-    /// --steps is the number of steps per round.
+    /// Time Rust against the article's Python loop, taking turns
+    ///
+    /// Both sides run the same SavedModels and batches; the tables give medians and ratios of
+    /// the training step, the evaluation, the start-up and the memory. --steps is the number
+    /// of steps per round.
     Bench(BenchArgs),
 }
 
@@ -133,7 +139,7 @@ impl Cli {
     pub fn into_invocation(self) -> Result<Invocation, clap::Error> {
         Ok(match self.command {
             Command::Train(args) => {
-                let common = loop_options(&args.common, &args.model)?;
+                let common = loop_options(&args.common, &args.model, "train")?;
                 check_models(
                     &common.models_dir,
                     "train",
@@ -148,12 +154,12 @@ impl Cli {
                 })
             }
             Command::Reproduce(args) => Invocation::Reproduce(ReproduceOptions {
-                common: loop_options(&args.common, "")?,
+                common: loop_options(&args.common, "", "reproduce")?,
                 report: args.report,
                 outputs: args.outputs.options(),
             }),
             Command::Compare(args) => {
-                let common = loop_options(&args.common, "")?;
+                let common = loop_options(&args.common, "", "compare")?;
                 let models = match (&args.model, args.all) {
                     (Some(model), false) => {
                         check_models(
@@ -176,7 +182,7 @@ impl Cli {
                 })
             }
             Command::Bench(args) => {
-                let common = loop_options(&args.common, "")?;
+                let common = loop_options(&args.common, "", "bench")?;
                 let models = match args.models {
                     ModelList::All => manifest_models(&common.models_dir),
                     ModelList::Names(names) => {
@@ -260,8 +266,12 @@ impl Cli {
 
 /// The loop settings of a training command, for `model` (empty when the command trains
 /// several in turn).
-fn loop_options(args: &LoopArgs, model: &str) -> Result<LoopOptions, clap::Error> {
-    check_batch_size(args)?;
+fn loop_options(
+    args: &LoopArgs,
+    model: &str,
+    subcommand: &str,
+) -> Result<LoopOptions, clap::Error> {
+    check_batch_size(args, subcommand)?;
     Ok(LoopOptions {
         run: args.run_config(model),
         data: args.paths.data_source(&args.remote.connect),
@@ -278,7 +288,7 @@ const STANDARD_TRAIN_IMAGES: usize = 60_000;
 /// Refuses a batch larger than the standard training split, or a validation split that
 /// leaves no training images, before any data is read. (A smaller data set is checked
 /// against its real size once loaded.)
-fn check_batch_size(args: &LoopArgs) -> Result<(), clap::Error> {
+fn check_batch_size(args: &LoopArgs, subcommand: &str) -> Result<(), clap::Error> {
     let validation = args.paths.data.validation_size;
     let message = if validation >= STANDARD_TRAIN_IMAGES {
         format!(
@@ -297,9 +307,17 @@ fn check_batch_size(args: &LoopArgs) -> Result<(), clap::Error> {
     } else {
         return Ok(());
     };
+    Err(usage_error(subcommand, ErrorKind::ValueValidation, message))
+}
+
+/// An error of `subcommand` with its own usage line, as clap prints for its other errors.
+fn usage_error(subcommand: &str, kind: ErrorKind, message: String) -> clap::Error {
     let mut cli = Cli::command();
     cli.build();
-    Err(cli.error(ErrorKind::ValueValidation, message))
+    match cli.find_subcommand_mut(subcommand) {
+        Some(command) => command.error(kind, message),
+        None => cli.error(kind, message),
+    }
 }
 
 /// The manifest's models in its order, or none when it cannot be read (the command then
@@ -330,13 +348,7 @@ fn check_models(
                 models_dir.join(MANIFEST_FILE).display(),
                 known.join(", ")
             );
-            // The subcommand's own usage line, as clap prints for its other errors.
-            let mut cli = Cli::command();
-            cli.build();
-            Err(match cli.find_subcommand_mut(subcommand) {
-                Some(command) => command.error(ErrorKind::InvalidValue, message),
-                None => cli.error(ErrorKind::InvalidValue, message),
-            })
+            Err(usage_error(subcommand, ErrorKind::InvalidValue, message))
         }
     }
 }
