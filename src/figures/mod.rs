@@ -7,4 +7,5 @@ pub mod accuracy;
 pub mod canvas;
 pub mod curves;
 pub mod digits;
+pub mod glyphs;
 pub mod heatmap;
