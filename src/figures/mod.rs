@@ -9,3 +9,4 @@ pub mod curves;
 pub mod digits;
 pub mod glyphs;
 pub mod heatmap;
+pub mod legend;
