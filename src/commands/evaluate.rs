@@ -14,7 +14,6 @@ use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
 use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
-use crate::output::format::format_g;
 use crate::output::model_label::model_label;
 use crate::persist::trained;
 use crate::tf::model::{Model, SessionConfig};
@@ -67,7 +66,8 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
     );
     print!("{}", confusion.to_text());
     if let Some(path) = &args.confusion_png {
-        let title = format!("ACCURACY {}", format_g(f64::from(confusion.accuracy())));
+        let accuracy = f64::from(confusion.accuracy());
+        let title = heatmap::title(&label.name, args.data.dataset.title(), split_name, accuracy);
         heatmap::write_png(path, &confusion, &title)?;
         eprintln!("Wrote the confusion heat map to {}", path.display());
     }

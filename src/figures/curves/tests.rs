@@ -176,5 +176,8 @@ fn runs_ending_on_the_same_test_value_stay_visible() {
         .enumerate_pixels()
         .filter(|(x, y, p)| p.0 == blue && x.abs_diff(cx) <= 10 && y.abs_diff(cy) <= 10)
         .count();
-    assert!(ring >= 20, "only {ring} blue pixels around the shared dot at ({cx}, {cy})");
+    assert!(
+        ring >= 20,
+        "only {ring} blue pixels around the shared dot at ({cx}, {cy})"
+    );
 }
