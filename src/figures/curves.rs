@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figures::canvas::{self, drawn, Figure, FONT, GREY, LIGHT, PALETTE};
-use crate::figures::legend::{draw_legend, Entry};
+use crate::figures::legend::{draw_legend, Entry, Line, Marker};
 use crate::metrics::{FinalRecord, Run, StepRecord};
 use crate::output::format::format_g;
 
@@ -161,7 +161,8 @@ impl Figure for Curves<'_> {
             .map(|s| Entry {
                 label: s.label.clone(),
                 color: s.color,
-                dashed: s.dashed,
+                line: if s.dashed { Line::Dashed } else { Line::Solid },
+                marker: Marker::Dot,
             })
             .collect();
         let area = draw_legend(&area, &entries, big * 0.6)?;

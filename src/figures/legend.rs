@@ -1,6 +1,6 @@
 //! A legend in a strip of its own above a figure's charts, so that it never covers a line or
-//! a dot: one entry per series (its line, dashed or not, ending in the dot that marks its
-//! final value, then its label), centred, in as many rows as the width needs.
+//! a marker: one entry per series (a sample of its line and marker, then its label), centred,
+//! in as many rows as the width needs.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -9,11 +9,31 @@ use plotters::style::text_anchor::HPos;
 
 use super::canvas::{drawn, text_at, text_width};
 
+/// How a series' line is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    Solid,
+    Dashed,
+    /// Markers only.
+    None,
+}
+
+/// The marker at the end of an entry's line sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    /// A filled dot (the training curves' test value).
+    Dot,
+    /// A cross (compare's Python values).
+    Cross,
+    None,
+}
+
 /// One series as the legend shows it.
 pub struct Entry {
     pub label: String,
     pub color: RGBColor,
-    pub dashed: bool,
+    pub line: Line,
+    pub marker: Marker,
 }
 
 /// The length of an entry's line sample, the space before its label, between entries.
@@ -56,15 +76,25 @@ pub fn draw_legend<DB: DrawingBackend>(
         for &i in row {
             let entry = &entries[i];
             let style = entry.color.stroke_width(2);
-            if entry.dashed {
-                for start in (0..SWATCH - 6).step_by(13) {
-                    let end = (start + 8).min(SWATCH - 6);
-                    drawn(strip.draw(&PathElement::new([(x + start, y), (x + end, y)], style)))?;
+            match entry.line {
+                Line::Dashed => {
+                    for start in (0..SWATCH - 6).step_by(13) {
+                        let end = (start + 8).min(SWATCH - 6);
+                        let dash = PathElement::new([(x + start, y), (x + end, y)], style);
+                        drawn(strip.draw(&dash))?;
+                    }
                 }
-            } else {
-                drawn(strip.draw(&PathElement::new([(x, y), (x + SWATCH - 6, y)], style)))?;
+                Line::Solid => {
+                    drawn(strip.draw(&PathElement::new([(x, y), (x + SWATCH - 6, y)], style)))?;
+                }
+                Line::None => {}
             }
-            drawn(strip.draw(&Circle::new((x + SWATCH - 5, y), 4, entry.color.filled())))?;
+            let end = (x + SWATCH - 5, y);
+            match entry.marker {
+                Marker::Dot => drawn(strip.draw(&Circle::new(end, 4, entry.color.filled())))?,
+                Marker::Cross => drawn(strip.draw(&Cross::new(end, 6, style)))?,
+                Marker::None => {}
+            }
             text_at(
                 &strip,
                 &entry.label,
@@ -86,7 +116,8 @@ mod tests {
         Entry {
             label: label.to_string(),
             color: RGBColor(0, 0, 0),
-            dashed: false,
+            line: Line::Solid,
+            marker: Marker::Dot,
         }
     }
 
