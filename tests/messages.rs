@@ -59,6 +59,7 @@ fn one_bad_image_does_not_stop_the_batch_and_its_error_is_said_once() {
     );
     let last = stderr.lines().last().unwrap();
     assert!(last.contains("1 of 3 images could not be read"), "{stderr}");
+    assert!(last.ends_with("the other 2 were classified"), "{stderr}");
     // The export's weights are not trained, and the user is told so.
     assert!(stderr.contains("untrained export of dense"), "{stderr}");
 }

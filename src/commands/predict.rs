@@ -117,10 +117,12 @@ pub fn run(args: &PredictOptions) -> Result<()> {
     }
     ensure!(
         unreadable == 0,
-        "{unreadable} of {} images could not be read (each is named above); the other {} \
-         were classified",
+        "{unreadable} of {} images could not be read (each is named above); {} classified",
         args.images.len(),
-        images.len()
+        match images.len() {
+            1 => "the other one was".to_string(),
+            n => format!("the other {n} were"),
+        }
     );
     Ok(())
 }
