@@ -3,6 +3,7 @@
 #   make setup        venv with the pinned TensorFlow wheel + pkg-config file for libtensorflow
 #   make models       export the article's five graphs as SavedModels into models/<name>/
 #   make build        release build of the Rust binary
+#   make install      put `tflayers` on the PATH (cargo install; PREFIX=DIR for DIR/bin)
 #   make reproduce    train the five models from Rust, in the article's order
 #   make test         every test: Rust and Python, plus the lint checks
 #   make test-compare Rust against Python on a tiny dataset, five models (part of make test)
@@ -37,7 +38,7 @@ BIN := target/release/tflayers
 MODEL_STAMP := models/.exported
 CARGO_FLAGS ?=
 
-.PHONY: setup models build reproduce test test-rust test-python test-real lint bench clean test-compare
+.PHONY: setup models build install reproduce test test-rust test-python test-real lint bench clean test-compare
 
 # Setup ends with the exported models, so plain `cargo test` and `cargo run` work after it.
 setup: $(TFLIB)/tensorflow.pc $(MODEL_STAMP)
@@ -77,6 +78,14 @@ $(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/
 
 build: setup
 	cargo build --release $(CARGO_FLAGS)
+
+# `cargo install --path .` with the release build's folder, so nothing is compiled twice;
+# cargo puts the binary in ~/.cargo/bin (or PREFIX/bin). It still uses this checkout:
+# libtensorflow in .venv (the binary's rpath) and the exported models in models/ (the
+# models folder it falls back to), so keep the checkout where it is (docs/install.md).
+PREFIX ?=
+install: build
+	cargo install --path . --locked --target-dir target $(if $(PREFIX),--root $(PREFIX)) $(CARGO_FLAGS)
 
 reproduce: build models
 	$(BIN) reproduce --steps $(STEPS) --data-dir $(DATA_DIR)

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::manifest::ThreadCounts;
+use crate::manifest::{Manifest, ThreadCounts};
 use crate::mnist::dataset::VALIDATION_SIZE;
 
 /// Where the data comes from unless `--data-dir` or `TFLAYERS_DATA_DIR` says otherwise.
@@ -122,6 +122,18 @@ impl RunConfig {
         }
     }
 
+    /// These settings with the thread counts a session for this model really uses: those
+    /// given, else the manifest's `session_defaults` for the model (what the metrics header
+    /// records, so that a file says what ran rather than what was typed).
+    pub fn with_threads_used(&self, manifest: &Manifest) -> Self {
+        let used = manifest.session_threads(&manifest.model_dir(&self.model), self.thread_counts());
+        Self {
+            intra_op_threads: used.intra_op_threads,
+            inter_op_threads: used.inter_op_threads,
+            ..self.clone()
+        }
+    }
+
     /// The loop's settings as flags for a child process (`tflayers train`/`reproduce` or
     /// `python/train.py`, which take the same ones), with `seed` as the batch-order seed and
     /// `models_dir` as the models folder; `--model` and `--steps` are the caller's.
@@ -200,6 +212,39 @@ mod tests {
         assert!(text(all.child_flags(0, Path::new("m"))).ends_with(
             "--models-dir m --eval-batch-size 1000 --intra-op-threads 2 --inter-op-threads 1"
         ));
+    }
+
+    #[test]
+    fn the_threads_used_are_the_given_ones_else_the_manifests_defaults() {
+        let manifest = Manifest::load(Path::new(crate::manifest::PROJECT_MODELS_DIR)).unwrap();
+        let dense = RunConfig {
+            model: "dense".into(),
+            ..RunConfig::default()
+        };
+        let used = dense.with_threads_used(&manifest);
+        assert_eq!(
+            (used.intra_op_threads, used.inter_op_threads),
+            (Some(1), Some(1))
+        );
+        let given = RunConfig {
+            intra_op_threads: Some(4),
+            ..dense
+        }
+        .with_threads_used(&manifest);
+        assert_eq!(
+            (given.intra_op_threads, given.inter_op_threads),
+            (Some(4), Some(1))
+        );
+        let hidden = RunConfig {
+            model: "hidden".into(),
+            ..RunConfig::default()
+        }
+        .with_threads_used(&manifest);
+        // No measured intra-op default for hidden: TensorFlow's choice, recorded as null.
+        assert_eq!(
+            (hidden.intra_op_threads, hidden.inter_op_threads),
+            (None, Some(1))
+        );
     }
 
     #[test]

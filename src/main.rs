@@ -65,7 +65,20 @@ fn trained_model(dir: &std::path::Path) -> Option<Vec<String>> {
     Some(vec![name])
 }
 
+/// Writing to a closed pipe ends the process the way it ends `grep`, `cat` or `head`: killed
+/// by SIGPIPE, quietly (status 141 in the shell), whatever was printing. Rust ignores the
+/// signal by default, which turns every later `println!` into a panic and every `write!` into
+/// an error; restoring the default covers the article's lines, the reports, clap's help and
+/// TensorFlow's own C output alike. Sockets are unaffected: std sends with `MSG_NOSIGNAL`.
+fn stop_quietly_on_a_closed_pipe() {
+    // SAFETY: setting a signal's disposition to its default before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 fn main() -> ExitCode {
+    stop_quietly_on_a_closed_pipe();
     // Before TensorFlow runs: its allocator, thread pools and log level, and glibc's malloc.
     tflayers::tf::env::init();
     // The version line names the libtensorflow actually loaded, not only the crate.
@@ -93,7 +106,10 @@ fn main() -> ExitCode {
                 eprintln!("{stopped}");
                 return ExitCode::from(stopped.status);
             }
-            eprintln!("error: {err:#}");
+            eprintln!(
+                "error: {}",
+                tflayers::output::error_chain::error_chain(&err)
+            );
             ExitCode::FAILURE
         }
     }

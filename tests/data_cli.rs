@@ -379,7 +379,7 @@ fn show_draws_a_png_grid() {
         .arg(&png)
         .assert()
         .success()
-        .stdout(predicate::str::contains(format!(
+        .stderr(predicate::str::contains(format!(
             "wrote {} (184x148 pixels): 6 test images 2..8 of MNIST with their labels",
             png.display()
         )));

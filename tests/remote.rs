@@ -265,9 +265,10 @@ fn malformed_targets_are_rejected_before_tensorflow_starts() {
         assert!(stderr.contains("--target"), "{target}: {stderr}");
         assert!(stderr.contains(needle), "{target}: {stderr}");
     }
-    // The timeouts only mean something with a target.
+    // The operation timeout only means something with a target (the connect timeout also
+    // bounds connections to download mirrors).
     let output = tflayers()
-        .args(["train", "--model", "dense", "--connect-timeout-secs", "3"])
+        .args(["train", "--model", "dense", "--operation-timeout-secs", "3"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));

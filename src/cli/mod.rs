@@ -45,11 +45,15 @@ pub enum Command {
     Train(TrainArgs),
     /// Train the article's five models in order and print a summary table.
     Reproduce(ReproduceArgs),
-    /// Run a model from Rust and with the article's Python loop (python/train.py) on the same
-    /// SavedModel, and check that both compute the same values.
+    /// Run a model from Rust and from the article's Python loop; check both compute the same
+    ///
+    /// Both sides run the same SavedModel on the same batches (the Python side is
+    /// python/train.py); every logged value, the test accuracy and the printed lines are
+    /// compared.
     Compare(CompareArgs),
-    /// Measure a trained model (`train --save`) on MNIST: accuracy, per-class precision and
-    /// recall, confusion matrix.
+    /// Measure a trained model: accuracy, per-class precision and recall, confusion matrix
+    ///
+    /// The model is a folder written by `tflayers train --save`.
     Evaluate(EvaluateArgs),
     /// Classify images of handwritten digits (PNG or JPEG) with a trained model.
     Predict(PredictArgs),
@@ -62,9 +66,11 @@ pub enum Command {
     Data(DataCommand),
     /// Show the TensorFlow build and the devices a session sees (locally or on --target).
     Devices(DevicesArgs),
-    /// Time Rust against the article's Python loop on the same SavedModels and batches, taking
-    /// turns, and print medians and ratios (training step, evaluation, start-up, memory);
-    /// --steps is the number of steps per round.
+    /// Time Rust against the article's Python loop, taking turns
+    ///
+    /// Both sides run the same SavedModels and batches; the tables give medians and ratios of
+    /// the training step, the evaluation, the start-up and the memory. --steps is the number
+    /// of steps per round.
     Bench(BenchArgs),
 }
 
@@ -133,7 +139,7 @@ impl Cli {
     pub fn into_invocation(self) -> Result<Invocation, clap::Error> {
         Ok(match self.command {
             Command::Train(args) => {
-                let common = loop_options(&args.common, &args.model);
+                let common = loop_options(&args.common, &args.model, "train")?;
                 check_models(
                     &common.models_dir,
                     "train",
@@ -148,12 +154,12 @@ impl Cli {
                 })
             }
             Command::Reproduce(args) => Invocation::Reproduce(ReproduceOptions {
-                common: loop_options(&args.common, ""),
+                common: loop_options(&args.common, "", "reproduce")?,
                 report: args.report,
                 outputs: args.outputs.options(),
             }),
             Command::Compare(args) => {
-                let common = loop_options(&args.common, "");
+                let common = loop_options(&args.common, "", "compare")?;
                 let models = match (&args.model, args.all) {
                     (Some(model), false) => {
                         check_models(
@@ -176,7 +182,7 @@ impl Cli {
                 })
             }
             Command::Bench(args) => {
-                let common = loop_options(&args.common, "");
+                let common = loop_options(&args.common, "", "bench")?;
                 let models = match args.models {
                     ModelList::All => manifest_models(&common.models_dir),
                     ModelList::Names(names) => {
@@ -206,7 +212,7 @@ impl Cli {
                 confusion_png: args.confusion_png,
                 predictions: args.predictions,
                 eval_batch_size: args.eval_batch_size as usize,
-                data: args.paths.data_source(),
+                data: args.paths.data_source(&args.remote.connect),
                 models_dir: args.paths.models_dir(),
                 remote: args.remote.remote(),
             }),
@@ -228,7 +234,7 @@ impl Cli {
             Command::Download(args) => {
                 let data = args.data.data_dir();
                 Invocation::Download(DownloadOptions {
-                    download: args.net.download_config(data.dataset),
+                    download: args.net.download_config(data.dataset, &args.connect),
                     dataset: data.dataset,
                     dir: data.dir,
                 })
@@ -261,13 +267,57 @@ impl Cli {
 
 /// The loop settings of a training command, for `model` (empty when the command trains
 /// several in turn).
-fn loop_options(args: &LoopArgs, model: &str) -> LoopOptions {
-    LoopOptions {
+fn loop_options(
+    args: &LoopArgs,
+    model: &str,
+    subcommand: &str,
+) -> Result<LoopOptions, clap::Error> {
+    check_batch_size(args, subcommand)?;
+    Ok(LoopOptions {
         run: args.run_config(model),
-        data: args.paths.data_source(),
+        data: args.paths.data_source(&args.remote.connect),
         models_dir: args.paths.models_dir(),
         log_device_placement: args.log_device_placement,
         remote: args.remote.remote(),
+    })
+}
+
+/// Training images in the standard MNIST and Fashion-MNIST files, before the validation
+/// split is taken off.
+const STANDARD_TRAIN_IMAGES: usize = 60_000;
+
+/// Refuses a batch larger than the standard training split, or a validation split that
+/// leaves no training images, before any data is read. (A smaller data set is checked
+/// against its real size once loaded.)
+fn check_batch_size(args: &LoopArgs, subcommand: &str) -> Result<(), clap::Error> {
+    let validation = args.paths.data.validation_size;
+    let message = if validation >= STANDARD_TRAIN_IMAGES {
+        format!(
+            "invalid value '{validation}' for '--validation-size': the training files hold \
+             {STANDARD_TRAIN_IMAGES} images, so at most {} can be held out for validation",
+            STANDARD_TRAIN_IMAGES - 1
+        )
+    } else if args.batch_size as usize > STANDARD_TRAIN_IMAGES - validation {
+        let train = STANDARD_TRAIN_IMAGES - validation;
+        format!(
+            "invalid value '{}' for '--batch-size': a batch cannot be larger than the \
+             training split, which holds {train} images ({STANDARD_TRAIN_IMAGES} minus \
+             --validation-size {validation}); use --batch-size {train} or less",
+            args.batch_size
+        )
+    } else {
+        return Ok(());
+    };
+    Err(usage_error(subcommand, ErrorKind::ValueValidation, message))
+}
+
+/// An error of `subcommand` with its own usage line, as clap prints for its other errors.
+fn usage_error(subcommand: &str, kind: ErrorKind, message: String) -> clap::Error {
+    let mut cli = Cli::command();
+    cli.build();
+    match cli.find_subcommand_mut(subcommand) {
+        Some(command) => command.error(kind, message),
+        None => cli.error(kind, message),
     }
 }
 
@@ -299,197 +349,10 @@ fn check_models(
                 models_dir.join(MANIFEST_FILE).display(),
                 known.join(", ")
             );
-            // The subcommand's own usage line, as clap prints for its other errors.
-            let mut cli = Cli::command();
-            cli.build();
-            Err(match cli.find_subcommand_mut(subcommand) {
-                Some(command) => command.error(ErrorKind::InvalidValue, message),
-                None => cli.error(ErrorKind::InvalidValue, message),
-            })
+            Err(usage_error(subcommand, ErrorKind::InvalidValue, message))
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::time::Duration;
-
-    use super::*;
-
-    #[test]
-    fn clap_definition_is_consistent() {
-        Cli::command().debug_assert();
-    }
-
-    #[test]
-    fn defaults_are_the_articles() {
-        let Invocation::Train(args) =
-            try_parse_from(["tflayers", "train", "--model", "conv2"]).unwrap()
-        else {
-            panic!("expected train")
-        };
-        let config = &args.common.run;
-        assert_eq!(config.model, "conv2");
-        assert_eq!(config.steps, 1000);
-        assert_eq!(config.batch_size, 100);
-        assert_eq!(config.log_every, 100);
-        assert_eq!(config.learning_rate, 1e-4);
-    }
-
-    #[test]
-    fn target_timeouts_and_placement_logging_reach_the_session_config() {
-        let invocation = try_parse_from([
-            "tflayers",
-            "train",
-            "--model",
-            "dense",
-            "--target",
-            "grpc://127.0.0.1:2222",
-            "--operation-timeout-secs",
-            "5",
-            "--log-device-placement",
-        ])
-        .unwrap();
-        let Invocation::Train(args) = invocation else {
-            panic!("expected train")
-        };
-        let config = args.common.session_config();
-        assert!(config.log_device_placement);
-        let remote = config.remote.unwrap();
-        assert_eq!(remote.target.to_string(), "grpc://127.0.0.1:2222");
-        assert_eq!(remote.operation_timeout, Duration::from_secs(5));
-        assert_eq!(remote.connect_timeout, Duration::from_secs(10));
-
-        let Invocation::Reproduce(args) = try_parse_from(["tflayers", "reproduce"]).unwrap() else {
-            panic!("expected reproduce")
-        };
-        let config = args.common.session_config();
-        assert!(config.remote.is_none() && !config.log_device_placement);
-    }
-
-    #[test]
-    fn invalid_values_name_the_flag() {
-        for (flag, value) in [
-            ("--steps", "0"),
-            ("--batch-size", "0"),
-            ("--learning-rate", "-0.1"),
-            ("--learning-rate", "nan"),
-            ("--log-every", "0"),
-            ("--model", "lenet"),
-            ("--metrics", "run.json"),
-        ] {
-            let mut argv = vec!["tflayers", "train"];
-            if flag != "--model" {
-                argv.extend(["--model", "dense"]);
-            }
-            argv.extend([flag, value]);
-            let err = try_parse_from(&argv).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{flag} {value}: {err}");
-            let err = err.to_string();
-            assert!(err.contains(flag), "{flag} {value}: {err}");
-        }
-    }
-
-    #[test]
-    fn plot_checks_the_figure_format_and_size() {
-        for (args, flag) in [
-            (vec!["a.jsonl", "--out", "a.jpg"], "--out"),
-            (
-                vec!["a.jsonl", "--out", "a.png", "--width", "10"],
-                "--width",
-            ),
-            (vec!["--out", "a.png"], "<RUN>"),
-        ] {
-            let mut argv = vec!["tflayers", "plot"];
-            argv.extend(args);
-            let err = Cli::try_parse_from(&argv).unwrap_err().to_string();
-            assert!(err.contains(flag), "{argv:?}: {err}");
-        }
-        let invocation =
-            try_parse_from(["tflayers", "plot", "a.csv", "b.jsonl", "--out", "x.svg"]).unwrap();
-        let Invocation::Plot(args) = invocation else {
-            panic!("expected plot")
-        };
-        assert_eq!(args.runs.len(), 2);
-        assert_eq!((args.width, args.height), (1200, 500));
-    }
-
-    #[test]
-    fn model_names_come_from_the_manifest() {
-        let models = resolve_models_dir(None);
-        let models = models.to_str().unwrap();
-        let err = try_parse_from([
-            "tflayers",
-            "train",
-            "--models-dir",
-            models,
-            "--model",
-            "lenet",
-        ])
-        .unwrap_err();
-        assert_eq!(err.exit_code(), 2);
-        let text = err.to_string();
-        assert!(text.contains("'lenet' for '--model'"), "{text}");
-        assert!(
-            text.contains("dense, hidden, conv1, conv2, dropout"),
-            "{text}"
-        );
-        let Invocation::Bench(bench) =
-            try_parse_from(["tflayers", "bench", "--models-dir", models]).unwrap()
-        else {
-            panic!("expected bench")
-        };
-        assert_eq!(
-            bench.models,
-            ["dense", "hidden", "conv1", "conv2", "dropout"]
-        );
-        let Invocation::Bench(bench) = try_parse_from([
-            "tflayers",
-            "bench",
-            "--models-dir",
-            models,
-            "--models",
-            "conv2, dense,conv2",
-        ])
-        .unwrap() else {
-            panic!("expected bench")
-        };
-        assert_eq!(bench.models, ["conv2", "dense"]);
-        let err = try_parse_from(["tflayers", "bench", "--models-dir", models, "--models", "x"])
-            .unwrap_err();
-        assert!(err.to_string().contains("'--models'"), "{err}");
-    }
-
-    #[test]
-    fn the_resume_line_repeats_the_run_with_resume_instead_of_the_checkpoint_flags() {
-        let Invocation::Train(options) = try_parse_from([
-            "tflayers",
-            "train",
-            "--model",
-            "hidden",
-            "--models-dir",
-            "m",
-            "--checkpoint-dir",
-            "runs/a",
-            "--checkpoint-every=50",
-            "--data-dir",
-            "my data",
-            "--metrics",
-            "run.jsonl",
-        ])
-        .unwrap() else {
-            panic!("expected train")
-        };
-        let line = crate::commands::train::resume_command(&options, std::path::Path::new("runs/a"));
-        let words = shlex::split(&line).unwrap();
-        let after_program = &words[1..];
-        assert_eq!(
-            after_program.join(" "),
-            "train --model hidden --steps 1000 --batch-size 100 --seed 0 --learning-rate 0.0001 \
-             --log-every 100 --data-dir my data --validation-size 5000 --models-dir m \
-             --checkpoint-every 50 --metrics run.jsonl --resume runs/a"
-        );
-        assert!(line.contains("'my data'"), "{line}");
-        assert!(!line.contains("--checkpoint-dir"), "{line}");
-    }
-}
+mod tests;

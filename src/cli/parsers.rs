@@ -129,3 +129,14 @@ pub fn index_range(text: &str) -> Result<IndexRange, String> {
     }
     Ok(IndexRange { start, end })
 }
+
+/// A number of training steps: a whole number from 1.
+pub fn steps(text: &str) -> Result<u64, String> {
+    match text.trim().parse::<u64>() {
+        Ok(0) => Err("a run needs at least 1 training step".to_string()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "{text:?} is not a number of steps (a whole number from 1)"
+        )),
+    }
+}

@@ -98,7 +98,7 @@ fn show(args: &DataShowOptions) -> Result<()> {
         .collect();
     let picture = digit_grid(&images, &captions, args.columns, args.scale)?;
     write_png(&picture, &args.out)?;
-    println!(
+    eprintln!(
         "wrote {} ({}x{} pixels): {} {name} images {}..{} of {} with their labels",
         args.out.display(),
         picture.width,

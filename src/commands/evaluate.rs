@@ -14,7 +14,7 @@ use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 use crate::mnist::load::load_data;
 use crate::options::EvaluateOptions;
 use crate::output::confusion::{argmax, Confusion};
-use crate::output::format::format_g;
+use crate::output::model_label::model_label;
 use crate::persist::trained;
 use crate::tf::model::{check_graph_file, Model, SessionConfig};
 use crate::tf::remote::Remote;
@@ -66,18 +66,21 @@ pub fn run(args: &EvaluateOptions) -> Result<()> {
             }
         }
     }
-    let name = match &info {
-        Some(info) => format!("{} ({} steps)", info.model, info.steps),
-        None => "a model without tflayers.json".to_string(),
-    };
+    let trained = info.as_ref().map(|i| (i.model.as_str(), i.steps));
+    let label = model_label(trained, &args.model_dir, &manifest);
+    if let Some(note) = &label.note {
+        eprintln!("{note}");
+    }
     println!(
-        "Model {name} from {}, {split_name} split: {} images\n",
+        "Model {} from {}, {split_name} split: {} images\n",
+        label.name,
         args.model_dir.display(),
         split.len()
     );
     print!("{}", confusion.to_text());
     if let Some(path) = &args.confusion_png {
-        let title = format!("ACCURACY {}", format_g(f64::from(confusion.accuracy())));
+        let accuracy = f64::from(confusion.accuracy());
+        let title = heatmap::title(&label.name, args.data.dataset.title(), split_name, accuracy);
         heatmap::write_png(path, &confusion, &title)?;
         eprintln!("Wrote the confusion heat map to {}", path.display());
     }

@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{ensure, Context, Result};
 use serde::Serialize;
 
 use crate::fsx::{check_output, Output};
@@ -12,6 +12,8 @@ use crate::manifest::Manifest;
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::options::PredictOptions;
 use crate::output::confusion::argmax;
+use crate::output::error_chain::error_chain;
+use crate::output::model_label::model_label;
 use crate::persist::trained;
 use crate::preprocess::{self, Prepared};
 
@@ -62,20 +64,20 @@ pub fn run(args: &PredictOptions) -> Result<()> {
     }
     let info = trained::open(&args.model_dir)?;
     let manifest = Manifest::load(&args.models_dir)?;
-    // Every image is read before TensorFlow starts, so a bad one fails fast.
-    let prepared: Vec<Prepared> = args
-        .images
-        .iter()
-        .map(|path| preprocess::load(path))
-        .collect::<Result<_>>()?;
+    // Every image is read before TensorFlow starts. A bad one is reported and skipped; the
+    // others are still classified, and the command fails at the end.
+    let (images, prepared, unreadable) = read_images(&args.images)?;
     if let Some(dir) = &args.save_inputs {
-        save_inputs(dir, &args.images, &prepared)?;
+        save_inputs(dir, &images, &prepared)?;
+    }
+    let trained = info.as_ref().map(|i| (i.model.as_str(), i.steps));
+    if let Some(note) = model_label(trained, &args.model_dir, &manifest).note {
+        eprintln!("{note}");
     }
     let mut model = super::evaluate::load_trained(&args.model_dir, &manifest, args.remote.clone())?;
     let pixels: Vec<f32> = prepared.iter().flat_map(Prepared::pixels).collect();
     let scores = model.predict(&pixels)?;
-    let predictions: Vec<Prediction> = args
-        .images
+    let predictions: Vec<Prediction> = images
         .iter()
         .zip(&prepared)
         .zip(
@@ -117,7 +119,43 @@ pub fn run(args: &PredictOptions) -> Result<()> {
             );
         }
     }
+    ensure!(
+        unreadable == 0,
+        "{unreadable} of {} images could not be read (each is named above); {} classified",
+        args.images.len(),
+        match images.len() {
+            1 => "the other one was".to_string(),
+            n => format!("the other {n} were"),
+        }
+    );
     Ok(())
+}
+
+/// The images that could be read, prepared, and how many could not; each unreadable one is
+/// reported on stderr. A single image, or a batch of which none could be read, is an error.
+fn read_images(paths: &[PathBuf]) -> Result<(Vec<PathBuf>, Vec<Prepared>, usize)> {
+    if let [path] = paths {
+        return Ok((vec![path.clone()], vec![preprocess::load(path)?], 0));
+    }
+    let (mut images, mut prepared, mut unreadable) = (Vec::new(), Vec::new(), 0);
+    for path in paths {
+        match preprocess::load(path) {
+            Ok(input) => {
+                images.push(path.clone());
+                prepared.push(input);
+            }
+            Err(err) => {
+                eprintln!("error: {}", error_chain(&err));
+                unreadable += 1;
+            }
+        }
+    }
+    ensure!(
+        !images.is_empty(),
+        "none of the {} images could be read (each is named above)",
+        paths.len()
+    );
+    Ok((images, prepared, unreadable))
 }
 
 /// Writes each prepared input as `<name>.28x28.png` into `dir`.

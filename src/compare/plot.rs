@@ -10,6 +10,7 @@ use plotters::style::FontStyle;
 
 use crate::compare::verdict::{Comparison, LoggedStep};
 use crate::figures::canvas::{self, drawn, Figure, ImageKind, FONT, PALETTE};
+use crate::figures::legend::{draw_legend, Entry, Line, Marker};
 
 /// Size of the picture in pixels.
 const SIZE: (u32, u32) = (960, 720);
@@ -41,6 +42,22 @@ impl Figure for Plot<'_> {
             comparison.verdict_word()
         );
         let root = drawn(root.titled(&title, (FONT, 26).into_font().style(FontStyle::Bold)))?;
+        // The legend above both panels, where it cannot cover a value.
+        let entries = [
+            Entry {
+                label: "Rust (libtensorflow)".to_string(),
+                color: RUST_COLOUR,
+                line: Line::Solid,
+                marker: Marker::None,
+            },
+            Entry {
+                label: "Python (tf.compat.v1)".to_string(),
+                color: PYTHON_COLOUR,
+                line: Line::None,
+                marker: Marker::Cross,
+            },
+        ];
+        let root = draw_legend(&root, &entries, 16.0)?;
         let (top, bottom) = root.split_vertically(SIZE.1 / 2 - 20);
         let accuracy = |s: &LoggedStep| f64::from(s.accuracy);
         let loss = |s: &LoggedStep| f64::from(s.loss);
@@ -110,23 +127,10 @@ fn panel<DB: DrawingBackend>(
             .light_line_style(WHITE.mix(0.0))
             .draw(),
     )?;
-    drawn(chart.draw_series(LineSeries::new(rust, RUST_COLOUR.stroke_width(2))))?
-        .label("Rust (libtensorflow)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RUST_COLOUR.stroke_width(2)));
+    drawn(chart.draw_series(LineSeries::new(rust, RUST_COLOUR.stroke_width(2))))?;
     let cross = |p: (f64, f64)| Cross::new(p, 6, PYTHON_COLOUR.stroke_width(2));
-    drawn(chart.draw_series(python.into_iter().map(cross)))?
-        .label("Python (tf.compat.v1)")
-        .legend(|(x, y)| Cross::new((x + 10, y), 6, PYTHON_COLOUR.stroke_width(2)));
-    drawn(
-        chart
-            .configure_series_labels()
-            // Training curves end high (accuracy) or low (loss) on the right: its middle is free.
-            .position(SeriesLabelPosition::MiddleRight)
-            .label_font((FONT, 16))
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.4))
-            .draw(),
-    )
+    drawn(chart.draw_series(python.into_iter().map(cross)))?;
+    Ok(())
 }
 
 #[cfg(test)]

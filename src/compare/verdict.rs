@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::RunConfig;
 use crate::onednn::Setting;
 use crate::output::format::format_g;
+use crate::output::words::count;
 
 /// One logged step of one side (read from `[step, accuracy, loss]` too, as serde reads a
 /// struct from a sequence: the bench's Python worker answers so).
@@ -237,15 +238,18 @@ impl Comparison {
     pub fn verdict_line(&self) -> String {
         match &self.verdict {
             Verdict::Identical => format!(
-                "identical: {} logged steps (accuracy and loss), the test accuracy and loss{} \
-                 and {} printed lines are equal",
-                self.rust.steps.len(),
+                "identical: {} (accuracy and loss), the test accuracy and loss{} and {} \
+                 equal",
+                count(self.rust.steps.len(), "logged step"),
                 if self.rust.validation_accuracy.is_some() {
                     ", the validation accuracy"
                 } else {
                     ""
                 },
-                self.rust.lines.len()
+                match self.rust.lines.len() {
+                    1 => "1 printed line is".to_string(),
+                    n => format!("{n} printed lines are"),
+                }
             ),
             Verdict::WithinTolerance { largest } => format!(
                 "within tolerance {}: the largest difference is {}",
@@ -352,6 +356,12 @@ pub(crate) mod tests {
         assert_eq!(c.verdict, Verdict::Identical);
         assert!(c.passed);
         assert!(c.verdict_line().starts_with("identical: 3 logged steps"));
+        let mut one = c.clone();
+        one.rust.steps.truncate(1);
+        one.rust.lines.truncate(1);
+        let line = one.verdict_line();
+        assert!(line.starts_with("identical: 1 logged step ("), "{line}");
+        assert!(line.ends_with("1 printed line is equal"), "{line}");
     }
 
     #[test]

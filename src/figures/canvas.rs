@@ -20,6 +20,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::style::FontStyle;
 
+use super::glyphs::Glyphs;
 use crate::fsx::write_atomically;
 
 /// The font family name every text style asks for.
@@ -97,7 +98,8 @@ pub fn render_rgb(figure: &impl Figure, (width, height): (u32, u32)) -> Result<R
     register_fonts()?;
     let mut pixels = vec![0u8; width as usize * height as usize * 3];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
+        let bitmap = BitMapBackend::with_buffer(&mut pixels, (width, height));
+        let root = Glyphs::new(bitmap).into_drawing_area();
         figure.draw(&root)?;
         drawn(root.present())?;
     }

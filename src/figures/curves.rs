@@ -10,11 +10,17 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::figures::canvas::{self, drawn, Figure, FONT, GREY, LIGHT, PALETTE};
+use crate::figures::legend::{draw_legend, Entry, Line, Marker};
 use crate::metrics::{FinalRecord, Run, StepRecord};
 use crate::output::format::format_g;
 
 /// The figure formats, by extension (kept under this path for the command line).
 pub use crate::figures::canvas::ImageKind;
+/// The radius in pixels of the last run's test dot; each earlier run's is 3 more, up to
+/// [`DOT_LARGEST`].
+const DOT: u32 = 5;
+const DOT_LARGEST: u32 = 17;
+
 /// How a run is shown: a legend label and a line style.
 struct Series<'a> {
     run: &'a Run,
@@ -148,6 +154,18 @@ impl Figure for Curves<'_> {
         } else {
             drawn(area.titled(&self.subtitle, (FONT, big * 0.7).into_font().color(&GREY)))?
         };
+        // The legend gets its own strip, so it never covers a line or a test dot.
+        let entries: Vec<Entry> = self
+            .series
+            .iter()
+            .map(|s| Entry {
+                label: s.label.clone(),
+                color: s.color,
+                line: if s.dashed { Line::Dashed } else { Line::Solid },
+                marker: Marker::Dot,
+            })
+            .collect();
+        let area = draw_legend(&area, &entries, big * 0.6)?;
         let (width, _) = area.dim_in_pixel();
         let (left, right) = area.split_horizontally(width / 2);
         let max_step = self
@@ -167,33 +185,30 @@ impl Figure for Curves<'_> {
 
 impl Curves<'_> {
     /// Each run's line of `value` at its logged steps, with a dot at its `last` value (the
-    /// test figure); `legend` puts the runs' labels in the chart's legend.
+    /// test figure). The dots shrink from the first run to the last, each ringed in white,
+    /// so runs that end on the same value show as concentric rings instead of hiding each
+    /// other.
     fn draw_runs<DB: DrawingBackend, CT>(
         &self,
         chart: &mut ChartContext<'_, DB, CT>,
         value: impl Fn(&StepRecord) -> Option<f64>,
         last: impl Fn(&FinalRecord) -> Option<f64>,
-        legend: bool,
     ) -> Result<()>
     where
         CT: plotters::coord::CoordTranslate<From = (f64, f64)>,
     {
-        for series in &self.series {
+        let count = self.series.len() as u32;
+        for (i, series) in self.series.iter().enumerate() {
             let points = series
                 .run
                 .steps
                 .iter()
                 .filter_map(|r| Some((r.step as f64, value(r)?)));
             let (color, style) = (series.color, series.color.stroke_width(2));
-            let line = if series.dashed {
-                drawn(chart.draw_series(DashedLineSeries::new(points, 8, 5, style)))?
+            if series.dashed {
+                drawn(chart.draw_series(DashedLineSeries::new(points, 8, 5, style)))?;
             } else {
-                drawn(chart.draw_series(LineSeries::new(points, style)))?
-            };
-            if legend {
-                line.label(series.label.clone()).legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 24, y)], color.stroke_width(2))
-                });
+                drawn(chart.draw_series(LineSeries::new(points, style)))?;
             }
             let dot = series
                 .run
@@ -201,7 +216,11 @@ impl Curves<'_> {
                 .as_ref()
                 .and_then(|f| Some((f.steps as f64, last(f)?)));
             if let Some(dot) = dot {
-                drawn(chart.draw_series([Circle::new(dot, 5, color.filled())]))?;
+                let radius = (DOT + 3 * (count - 1 - i as u32)).min(DOT_LARGEST);
+                drawn(chart.draw_series([
+                    Circle::new(dot, radius, color.filled()),
+                    Circle::new(dot, radius, WHITE.stroke_width(1)),
+                ]))?;
             }
         }
         Ok(())
@@ -230,16 +249,7 @@ impl Curves<'_> {
                 .bold_line_style(LIGHT.mix(0.4))
                 .draw(),
         )?;
-        self.draw_runs(&mut chart, |r| r.batch_accuracy, |f| f.test_accuracy, true)?;
-        drawn(
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .label_font((FONT, small))
-                .background_style(WHITE.mix(0.85))
-                .border_style(LIGHT)
-                .draw(),
-        )
+        self.draw_runs(&mut chart, |r| r.batch_accuracy, |f| f.test_accuracy)
     }
 
     fn loss_chart<DB: DrawingBackend>(
@@ -290,12 +300,7 @@ impl Curves<'_> {
                 .draw(),
         )?;
         let positive = |loss: Option<f64>| loss.filter(|l| *l > 0.0);
-        self.draw_runs(
-            &mut chart,
-            |r| positive(r.loss),
-            |f| positive(f.test_loss),
-            false,
-        )
+        self.draw_runs(&mut chart, |r| positive(r.loss), |f| positive(f.test_loss))
     }
 }
 
@@ -314,29 +319,51 @@ fn panel<'a, DB: DrawingBackend>(
     builder
 }
 
-/// Ticks of a log axis from `low` to `high`: 1, 2 and 5 times each power of ten (labelled),
-/// and the other multiples (grid lines only).
+/// Mantissas of a log axis's labels, roundest first: 1, 2 and 5 times a power of ten are
+/// labelled whenever they fall in range, the others when they leave room (see [`log_ticks`]).
+const LOG_MANTISSAS: [f64; 14] = [
+    1.0, 2.0, 5.0, 3.0, 1.5, 4.0, 7.0, 2.5, 1.2, 6.0, 8.0, 9.0, 1.4, 1.8,
+];
+/// At most about this many labels on a log axis.
+const LOG_LABELS: f64 = 10.0;
+
+/// Ticks of a log axis from `low` to `high`: labelled ones, and grid lines only.
+///
+/// Every 1, 2 and 5 times a power of ten in range is labelled; then, roundest first, the other
+/// mantissas of [`LOG_MANTISSAS`] whose label stays at least a tenth of the axis away from
+/// every label already chosen. A narrow range (a loss from 1.1 to 3.5) so gets 1.2, 1.5, 2,
+/// 2.5, 3 instead of the bare 2 and 3, and every plotted value has a label near it. The
+/// remaining whole multiples of each power of ten are grid lines.
 fn log_ticks(low: f64, high: f64) -> (Vec<f64>, Vec<f64>) {
-    let (mut labelled, mut others) = (Vec::new(), Vec::new());
     let first = low.log10().floor() as i32;
     let last = high.log10().ceil() as i32;
-    for exponent in first..=last {
-        for multiple in 1..10 {
-            // Parsed from text, so 0.3 is 0.3 and not 3 * 0.1.
-            let value: f64 = format!("{multiple}e{exponent}").parse().unwrap_or(f64::NAN);
-            if value >= low * (1.0 - 1e-9) && value <= high {
-                if matches!(multiple, 1 | 2 | 5) {
-                    labelled.push(value);
-                } else {
-                    others.push(value);
-                }
+    // Parsed from text, so 0.3 is 0.3 and not 3 * 0.1.
+    let value = |mantissa: f64, exponent: i32| -> f64 {
+        format!("{mantissa}e{exponent}").parse().unwrap_or(f64::NAN)
+    };
+    let in_range = |v: f64| v >= low * (1.0 - 1e-9) && v <= high * (1.0 + 1e-9);
+    let min_gap = (high / low).log10() / LOG_LABELS;
+    let mut labelled: Vec<f64> = Vec::new();
+    for (rank, &mantissa) in LOG_MANTISSAS.iter().enumerate() {
+        for exponent in first..=last {
+            let v = value(mantissa, exponent);
+            let apart = labelled
+                .iter()
+                .all(|l| (v / l).log10().abs() >= min_gap * (1.0 - 1e-9));
+            if in_range(v) && (rank < 3 || apart) {
+                labelled.push(v);
             }
         }
     }
-    // A narrow range (say 1.2 to 2.5) would show one or two labels: label every tick then.
-    if labelled.len() < 3 {
-        labelled.append(&mut others);
-        labelled.sort_by(f64::total_cmp);
+    labelled.sort_by(f64::total_cmp);
+    let mut others = Vec::new();
+    for exponent in first..=last {
+        for multiple in 1..10 {
+            let v = value(f64::from(multiple), exponent);
+            if in_range(v) && !labelled.contains(&v) {
+                others.push(v);
+            }
+        }
     }
     (labelled, others)
 }

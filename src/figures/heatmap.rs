@@ -14,6 +14,7 @@ use plotters::style::text_anchor::HPos;
 use crate::figures::canvas::{self, drawn, fill, text_at, text_width, Figure, ImageKind};
 use crate::mnist::dataset::NUM_CLASSES;
 use crate::output::confusion::Confusion;
+use crate::output::format::format_g;
 
 const CELL: u32 = 56;
 const LEFT: u32 = 84;
@@ -31,12 +32,23 @@ const FULL: [f64; 3] = [8.0, 48.0, 107.0];
 const BIG: f64 = 20.0;
 const COUNT: f64 = 18.0;
 const COUNT_SMALL: f64 = 12.0;
+/// The smallest size a long title shrinks to.
+const MIN_TITLE: f64 = 11.0;
 
 /// The colour of a cell holding `share` (0..=1) of its row.
 fn shade(share: f64) -> RGBColor {
     let t = share.clamp(0.0, 1.0).sqrt();
     let mix = |full: f64| (255.0 + (full - 255.0) * t).round() as u8;
     RGBColor(mix(FULL[0]), mix(FULL[1]), mix(FULL[2]))
+}
+
+/// The heat map's title: which model, on which split of which data set, and its accuracy
+/// (as the article prints it, `%g`).
+pub fn title(model: &str, dataset: &str, split: &str, accuracy: f64) -> String {
+    format!(
+        "{model}, {dataset} {split} split: accuracy {}",
+        format_g(accuracy)
+    )
 }
 
 /// The heat map of `confusion` under `title`.
@@ -50,7 +62,13 @@ impl Figure for Heatmap<'_> {
         drawn(root.fill(&WHITE))?;
         let (left, top, side, cell) = (LEFT as i32, TOP as i32, SIDE as i32, CELL as i32);
         let big = (BIG, INK);
-        text_at(root, self.title, (left, 17), HPos::Left, big)?;
+        // A long title (a model name, a data set, a split) shrinks to fit the width.
+        let room = SIZE.0 - LEFT - MARGIN / 2;
+        let mut title_size = BIG;
+        while title_size > MIN_TITLE && text_width(self.title, title_size)? > room {
+            title_size -= 1.0;
+        }
+        text_at(root, self.title, (left, 17), HPos::Left, (title_size, INK))?;
         text_at(root, "PREDICTED", (left + side / 2, 45), HPos::Center, big)?;
         // "TRUE" down the left side, one letter under the other.
         for (i, c) in "TRUE".chars().enumerate() {
@@ -191,6 +209,29 @@ mod tests {
         assert!(inside(&full, 2, 2) > 20);
         assert!(inside(&full, 2, 7) > 10);
         assert_eq!(inside(&full, 0, 0), 0);
+    }
+
+    #[test]
+    fn the_title_names_model_split_and_data_set_and_fits() {
+        let title = title("dense (1000 steps)", "MNIST", "test", 0.9114);
+        assert_eq!(
+            title,
+            "dense (1000 steps), MNIST test split: accuracy 0.9114"
+        );
+        let long = super::title(
+            "a SavedModel without tflayers.json",
+            "Fashion-MNIST",
+            "validation",
+            0.1,
+        );
+        let drawn = render(&confusion(), &long);
+        let untitled = render(&confusion(), "");
+        // Ink in the title strip, none in the right margin beside it.
+        assert!(differing(&drawn, &untitled, (LEFT, SIZE.0), (0, 34)) > 50);
+        assert_eq!(
+            differing(&drawn, &untitled, (SIZE.0 - MARGIN / 2, SIZE.0), (0, 34)),
+            0
+        );
     }
 
     /// A white picture of the heat map's size, to compare the labels' ink against.

@@ -7,4 +7,6 @@ pub mod accuracy;
 pub mod canvas;
 pub mod curves;
 pub mod digits;
+pub mod glyphs;
 pub mod heatmap;
+pub mod legend;

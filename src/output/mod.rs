@@ -4,7 +4,10 @@
 pub mod article;
 pub mod confusion;
 pub mod data_info;
+pub mod error_chain;
 pub mod format;
+pub mod model_label;
 pub mod progress;
 pub mod summary;
 pub mod table;
+pub mod words;

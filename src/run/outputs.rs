@@ -113,7 +113,10 @@ impl RunOutputs {
         };
         // `total_secs` in the final record counts from the header on.
         let started = Instant::now();
-        let mut header = header(run, requested.unpublished_data.clone());
+        let mut header = header(
+            &run.with_threads_used(manifest),
+            requested.unpublished_data.clone(),
+        );
         // On a remote server oneDNN is the server's business; this process's setting says
         // nothing about it.
         if session.remote.is_some() {

@@ -252,8 +252,8 @@ pub fn resume_command(options: &TrainOptions, dir: &Path) -> String {
     }
     if let Some(remote) = &common.remote {
         flag("--target", Some(remote.target.to_string().into()));
-        let connect = remote.connect_timeout.as_secs().to_string();
-        flag("--connect-timeout-secs", Some(connect.into()));
+        let connect = remote.connect_timeout.as_secs_f64().to_string();
+        flag("--connect-timeout", Some(connect.into()));
         let operation = remote.operation_timeout.as_secs().to_string();
         flag("--operation-timeout-secs", Some(operation.into()));
     }

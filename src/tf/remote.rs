@@ -4,7 +4,7 @@
 //! TensorFlow's gRPC client waits for a server that is not there: against a closed port or a
 //! server that died mid-run, `Session::run` blocks for minutes or for ever. So before a remote
 //! session is created this module opens a TCP connection with a timeout the user sets
-//! (`--connect-timeout-secs`), and after a remote run fails it checks the port again to say
+//! (`--connect-timeout`), and after a remote run fails it checks the port again to say
 //! whether the server is gone or only slow. The run itself is bounded by TensorFlow's
 //! `operation_timeout_in_ms` (set by [`session`](super::session)).
 
@@ -91,7 +91,7 @@ impl fmt::Display for Target {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Remote {
     pub target: Target,
-    /// How long the TCP check before the session may take (`--connect-timeout-secs`).
+    /// How long the TCP check before the session may take (`--connect-timeout`).
     pub connect_timeout: Duration,
     /// The longest one TensorFlow run may take on the server (`--operation-timeout-secs`).
     pub operation_timeout: Duration,
@@ -114,7 +114,7 @@ fn resolve(target: &Target, timeout: Duration) -> Result<Vec<SocketAddr>> {
             target.host
         ),
         Err(_) => bail!(
-            "{target}: resolving host {:?} took longer than {} s (--connect-timeout-secs)",
+            "{target}: resolving host {:?} took longer than {} s (--connect-timeout)",
             target.host,
             timeout.as_secs_f64()
         ),
@@ -157,7 +157,7 @@ pub fn check_reachable(target: &Target, timeout: Duration) -> Result<()> {
     }
     bail!(
         "cannot connect to the TensorFlow server at {target} within {} s \
-         (--connect-timeout-secs) ({tried}): the host is down or unreachable, or a firewall \
+         (--connect-timeout) ({tried}): the host is down or unreachable, or a firewall \
          drops the connection",
         timeout.as_secs_f64()
     )

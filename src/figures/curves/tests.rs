@@ -90,14 +90,43 @@ fn identical_settings_fall_back_to_file_names() {
 }
 
 #[test]
-fn log_ticks_label_one_two_five() {
+fn log_ticks_label_one_two_five_and_fill_narrow_ranges() {
     let (labelled, others) = log_ticks(0.1, 3.0);
-    assert_eq!(labelled, [0.1, 0.2, 0.5, 1.0, 2.0]);
-    assert_eq!(others[..2], [0.3, 0.4]);
-    assert_eq!(others.last(), Some(&3.0));
-    let (labelled, others) = log_ticks(1.0, 4.5);
-    assert_eq!(labelled, [1.0, 2.0, 3.0, 4.0]);
-    assert!(others.is_empty());
+    for round in [0.1, 0.2, 0.5, 1.0, 2.0] {
+        assert!(labelled.contains(&round), "{round} in {labelled:?}");
+    }
+    assert!(
+        others.contains(&0.4) && !others.contains(&0.5),
+        "{others:?}"
+    );
+    // The case: a loss from 1.1 to 3.5 was labelled only 2 and 3, leaving a test
+    // loss of 1.48 far from any label.
+    let (labelled, _) = log_ticks(1.1, 3.5);
+    assert!(labelled.len() >= 5, "{labelled:?}");
+    assert!(labelled.contains(&1.5), "{labelled:?}");
+    // Every value on such an axis lies within a quarter of the axis's span of a label, and
+    // no two labels crowd each other.
+    for (low, high) in [(1.1, 3.5), (0.22, 2.9), (0.05, 2.4), (0.01, 10.0)] {
+        let (labelled, _) = log_ticks(low, high);
+        let span = (high / low).log10();
+        assert!(labelled.len() <= 12, "{low}..{high}: {labelled:?}");
+        for pair in labelled.windows(2) {
+            let gap = (pair[1] / pair[0]).log10();
+            assert!(gap >= span / 10.0 - 1e-9, "{low}..{high}: {labelled:?}");
+        }
+        let mut v = low;
+        while v <= high {
+            let nearest = labelled
+                .iter()
+                .map(|l| (v / l).log10().abs())
+                .fold(f64::INFINITY, f64::min);
+            assert!(
+                nearest <= span / 4.0,
+                "{low}..{high}: {v} far from {labelled:?}"
+            );
+            v *= 1.05;
+        }
+    }
 }
 
 #[test]
@@ -117,5 +146,40 @@ fn a_png_has_the_requested_size_and_is_not_blank() {
     assert!(
         coloured > 200,
         "only {coloured} pixels of the first line's colour"
+    );
+}
+
+#[test]
+fn runs_ending_on_the_same_test_value_stay_visible() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("same.png");
+    // Both runs end on test accuracy 0.839 and test loss 0.5: one spot per chart.
+    let runs = [
+        run("dense", PROGRAM, 0, "a.jsonl"),
+        run("hidden", PROGRAM, 1, "b.jsonl"),
+    ];
+    plot_curves(&runs, &out, (800, 400), None).unwrap();
+    let image = image::open(&out).unwrap().to_rgb8();
+    let (blue, orange) = ([31, 119, 180], [255, 127, 14]);
+    // The second run's dot, on top: orange pixels at the right end of the accuracy chart.
+    let spots: Vec<(u32, u32)> = image
+        .enumerate_pixels()
+        .filter(|(x, _, p)| (360..400).contains(x) && p.0 == orange)
+        .map(|(x, y, _)| (x, y))
+        .collect();
+    assert!(!spots.is_empty(), "no orange dot found");
+    let n = spots.len() as u32;
+    let (cx, cy) = (
+        spots.iter().map(|s| s.0).sum::<u32>() / n,
+        spots.iter().map(|s| s.1).sum::<u32>() / n,
+    );
+    // The first run's dot shows as a ring around it.
+    let ring = image
+        .enumerate_pixels()
+        .filter(|(x, y, p)| p.0 == blue && x.abs_diff(cx) <= 10 && y.abs_diff(cy) <= 10)
+        .count();
+    assert!(
+        ring >= 20,
+        "only {ring} blue pixels around the shared dot at ({cx}, {cy})"
     );
 }

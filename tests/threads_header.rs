@@ -1,0 +1,45 @@
+//! The metrics header records the thread counts the session used: the manifest's
+//! `session_defaults` when no flag was given, not `null`.
+
+mod common;
+
+#[test]
+fn the_metrics_header_records_the_manifests_thread_defaults() {
+    let data = common::tiny_mnist();
+    let out = tempfile::tempdir().unwrap();
+    let metrics = out.path().join("run.jsonl");
+    common::tflayers()
+        .env("TFLAYERS_OFFLINE", "1")
+        .args([
+            "train",
+            "--model",
+            "dense",
+            "--steps",
+            "2",
+            "--batch-size",
+            "10",
+        ])
+        .args(["--validation-size", "100", "--data-dir"])
+        .arg(data.path())
+        .arg("--models-dir")
+        .arg(common::models_dir())
+        .arg("--metrics")
+        .arg(&metrics)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let header: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let manifest = common::manifest();
+    let defaults = &manifest.session_defaults["dense"];
+    assert_eq!(
+        header["intra_op_threads"].as_u64(),
+        defaults.intra_op_threads.map(u64::from),
+        "{header}"
+    );
+    assert_eq!(
+        header["inter_op_threads"].as_u64(),
+        defaults.inter_op_threads.map(u64::from),
+        "{header}"
+    );
+    assert!(header["intra_op_threads"].is_u64(), "{header}");
+}
