@@ -1,0 +1,113 @@
+//! oneDNN chosen per run: a real `tflayers` process runs with the setting the manifest's table
+//! gives for its model on this CPU (starting itself again when TensorFlow loaded with the
+//! other one), records it in the metrics header, and a user's `TF_ENABLE_ONEDNN_OPTS` wins.
+
+mod common;
+
+use std::path::Path;
+
+use tflayers::host::Machine;
+use tflayers::onednn::{choose, DEFAULT_MARK, VARIABLE};
+
+/// `tflayers train --model MODEL` for 3 steps on the tiny data, with oneDNN's variable set to
+/// `value` (or unset); returns the metrics header and stderr.
+fn train(model: &str, value: Option<&str>, dir: &Path) -> (serde_json::Value, String) {
+    let data = common::tiny_mnist();
+    let metrics = dir.join(format!("{model}-{}.jsonl", value.unwrap_or("auto")));
+    let mut cmd = common::tflayers();
+    cmd.env_remove(VARIABLE).env_remove(DEFAULT_MARK);
+    if let Some(value) = value {
+        cmd.env(VARIABLE, value);
+    }
+    let output = cmd
+        .args(["train", "--model", model, "--steps", "3", "--batch-size", "10"])
+        .args(["--log-every", "1", "--quiet", "--validation-size", "100"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .arg("--models-dir")
+        .arg(common::models_dir())
+        .arg("--metrics")
+        .arg(&metrics)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{stderr}");
+    let text = std::fs::read_to_string(&metrics).unwrap();
+    let header = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    (header, stderr)
+}
+
+#[test]
+fn each_model_runs_with_the_setting_the_table_gives_on_this_cpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = common::manifest();
+    // This test process loaded TensorFlow without the variable: what it reports is
+    // TensorFlow's default on this CPU.
+    assert!(
+        std::env::var_os(VARIABLE).is_none(),
+        "unset {VARIABLE} to run this test: with it set, TensorFlow's default cannot be seen"
+    );
+    let tensorflow_default = tflayers::tf::env::onednn_enabled().unwrap();
+    let isa = Machine::describe().isa;
+    for model in ["hidden", "conv2"] {
+        let expected = choose(
+            &manifest.onednn,
+            &[model.to_string()],
+            &isa,
+            tensorflow_default,
+            None,
+        );
+        let (header, stderr) = train(model, None, dir.path());
+        assert_eq!(
+            header["onednn"],
+            serde_json::json!(expected.enabled),
+            "{model}: expected {expected} on {isa:?}; stderr: {stderr}"
+        );
+        // The program started at most twice: TensorFlow's load-time notice, if any, once.
+        assert!(
+            stderr.matches("oneDNN custom operations are on").count() <= 1,
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_users_variable_wins_either_way() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, enabled) in [("0", false), ("1", true)] {
+        let (header, _) = train("conv2", Some(value), dir.path());
+        assert_eq!(header["onednn"], serde_json::json!(enabled), "{value}");
+    }
+}
+
+#[test]
+fn devices_says_whether_onednn_is_on_and_why() {
+    for (value, line) in [
+        ("1", "oneDNN on (TF_ENABLE_ONEDNN_OPTS set by the user)"),
+        ("0", "oneDNN off (TF_ENABLE_ONEDNN_OPTS set by the user)"),
+    ] {
+        let output = common::tflayers()
+            .env(VARIABLE, value)
+            .env_remove(DEFAULT_MARK)
+            .arg("devices")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success());
+        assert!(stdout.lines().any(|l| l == line), "{stdout}");
+        assert!(stdout.contains("\nCPU: "), "{stdout}");
+        assert!(stdout.contains("\nInstruction sets: "), "{stdout}");
+    }
+    // Without the variable, TensorFlow's own default is what devices reports.
+    let output = common::tflayers()
+        .env_remove(VARIABLE)
+        .env_remove(DEFAULT_MARK)
+        .arg("devices")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("(TensorFlow's default on this CPU)"),
+        "{stdout}"
+    );
+}
