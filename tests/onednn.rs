@@ -20,7 +20,8 @@ fn train(model: &str, value: Option<&str>, dir: &Path) -> (serde_json::Value, St
         cmd.env(VARIABLE, value);
     }
     let output = cmd
-        .args(["train", "--model", model, "--steps", "3", "--batch-size", "10"])
+        .args(["train", "--model", model, "--steps", "3"])
+        .args(["--batch-size", "10"])
         .args(["--log-every", "1", "--quiet", "--validation-size", "100"])
         .arg("--data-dir")
         .arg(data.path())
