@@ -26,25 +26,37 @@ fn run(invocation: Invocation) -> anyhow::Result<()> {
     }
 }
 
-/// The manifest's oneDNN table and the models `invocation` runs in this process; `None` for a
-/// command that runs none here (a remote server makes its own oneDNN choice).
-fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>)> {
+/// The manifest's oneDNN table, the models `invocation` runs in this process and the training
+/// steps each gets (`None`: it only evaluates or predicts); `None` for a command that runs no
+/// model here (a remote server makes its own oneDNN choice).
+fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>, Option<u64>)> {
     fn local(common: &LoopOptions) -> Option<&std::path::PathBuf> {
         common.remote.is_none().then_some(&common.models_dir)
     }
-    let (models_dir, models) = match invocation {
-        Invocation::Train(o) => (local(&o.common)?, Some(vec![o.common.run.model.clone()])),
-        Invocation::Reproduce(o) => (local(&o.common)?, None),
-        Invocation::Compare(o) => (local(&o.common)?, Some(o.models.clone())),
+    let (models_dir, models, steps) = match invocation {
+        Invocation::Train(o) => (
+            local(&o.common)?,
+            Some(vec![o.common.run.model.clone()]),
+            Some(o.common.run.steps),
+        ),
+        Invocation::Reproduce(o) => (local(&o.common)?, None, Some(o.common.run.steps)),
+        Invocation::Compare(o) => (
+            local(&o.common)?,
+            Some(o.models.clone()),
+            Some(o.common.run.steps),
+        ),
         // Its children set oneDNN themselves.
         Invocation::Bench(o) if o.onednn => return None,
-        Invocation::Bench(o) if o.reproduce => (local(&o.common)?, None),
-        Invocation::Bench(o) => (local(&o.common)?, Some(o.models.clone())),
+        Invocation::Bench(o) => {
+            let models = (!o.reproduce).then(|| o.models.clone());
+            let steps = o.common.run.steps.saturating_mul(o.repeat);
+            (local(&o.common)?, models, Some(steps))
+        }
         Invocation::Evaluate(o) if o.remote.is_none() => {
-            (&o.models_dir, trained_model(&o.model_dir))
+            (&o.models_dir, trained_model(&o.model_dir), None)
         }
         Invocation::Predict(o) if o.remote.is_none() => {
-            (&o.models_dir, trained_model(&o.model_dir))
+            (&o.models_dir, trained_model(&o.model_dir), None)
         }
         _ => return None,
     };
@@ -53,7 +65,7 @@ fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>)> {
         Some(models) => models,
         None => manifest.names().into_iter().map(String::from).collect(),
     };
-    Some((manifest.onednn, models))
+    Some((manifest.onednn, models, steps))
 }
 
 /// The model a `--model-dir` folder holds: its `tflayers.json`, else the folder's name.
@@ -94,7 +106,13 @@ fn main() -> ExitCode {
     };
     // oneDNN for the models this command runs (this may start the program again).
     match models_run(&invocation) {
-        Some((table, models)) => tflayers::tf::env::settle_onednn(&table, Some(&models)),
+        Some((table, models, steps)) => {
+            let run = tflayers::onednn::Run {
+                models: &models,
+                steps,
+            };
+            tflayers::tf::env::settle_onednn(&table, Some(run))
+        }
         None => tflayers::tf::env::settle_onednn(&Table::default(), None),
     }
     match run(invocation) {

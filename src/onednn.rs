@@ -13,8 +13,8 @@
 //!
 //! The rule ([`choose`]): a user's `TF_ENABLE_ONEDNN_OPTS` wins; where TensorFlow turns oneDNN
 //! on by itself it stays on (no measurement here says otherwise); on a CPU with the features
-//! a table was measured on, oneDNN is on when the run's models take less time with it, summed
-//! over the models (`reproduce` runs all five, so the conv models decide); anywhere else, or
+//! a table was measured on, oneDNN is on when the run's models take at least 5% less time with
+//! it, summed over the models (`reproduce` runs all five, so the conv models decide); anywhere else, or
 //! for models the table does not list, TensorFlow's default stays.
 
 use std::collections::BTreeMap;
@@ -95,15 +95,34 @@ impl Table {
     }
 }
 
-/// The setting for a run of `models` on a CPU with `isa`, given TensorFlow's default there
-/// (`user` is the user's own value, if any).
+/// oneDNN replaces TensorFlow's default only when the table has it at least 5% faster: a
+/// smaller gain is within the spread of repeated measurements, and turning it on costs a
+/// restart and changes the last digits of the results.
+pub const CLEAR_GAIN: f64 = 0.95;
+
+/// What starting the program again costs, milliseconds: about one `tflayers --version` (load
+/// libtensorflow, parse the command line), 0.2 to 0.3 s on the 2-core hosts measured.
+pub const RESTART_MS: f64 = 300.0;
+
+/// The run a setting is chosen for: its models, and the training steps of each (`None` for a
+/// command that only evaluates or predicts).
+#[derive(Debug, Clone, Copy)]
+pub struct Run<'a> {
+    pub models: &'a [String],
+    pub steps: Option<u64>,
+}
+
+/// The setting for `run` on a CPU with `isa`, given TensorFlow's default there (`user` is the
+/// user's own value, if any). A training run must also save more time than the restart
+/// costs: `dense` for 1,000 steps gains 30 ms from oneDNN on the AVX2 host measured.
 pub fn choose(
     table: &Table,
-    models: &[String],
+    run: Run<'_>,
     isa: &[String],
     tensorflow_default: bool,
     user: Option<bool>,
 ) -> Setting {
+    let models = run.models;
     if let Some(enabled) = user {
         return Setting {
             enabled,
@@ -129,8 +148,11 @@ pub fn choose(
     }
     let off: f64 = times.iter().map(|t| t.off).sum();
     let on: f64 = times.iter().map(|t| t.on).sum();
+    let saved_ms = run
+        .steps
+        .map_or(f64::INFINITY, |steps| steps as f64 * (off - on));
     Setting {
-        enabled: on < off,
+        enabled: on < CLEAR_GAIN * off && saved_ms > RESTART_MS,
         chosen_by: ChosenBy::Tflayers,
     }
 }
@@ -175,7 +197,14 @@ mod tests {
     #[test]
     fn the_measurements_decide_per_run_on_the_cpu_they_were_made_on() {
         let avx2 = isa(&["AVX", "AVX2", "FMA"]);
-        let chosen = |m: &[&str]| choose(&table(), &models(m), &avx2, false, None);
+        let chosen = |m: &[&str]| {
+            let models = models(m);
+            let run = Run {
+                models: &models,
+                steps: Some(1000),
+            };
+            choose(&table(), run, &avx2, false, None)
+        };
         assert_eq!(
             chosen(&["conv2"]),
             Setting {
@@ -192,6 +221,26 @@ mod tests {
         );
         // A whole run: the summed time decides.
         assert!(chosen(&["hidden", "conv2"]).enabled);
+        // A gain within the measurements' spread does not count.
+        let mut close = table();
+        close.measured[0]
+            .ms_per_step
+            .insert("hidden".into(), StepTimes { off: 4.0, on: 3.9 });
+        let hidden = models(&["hidden"]);
+        let run = |steps| Run {
+            models: &hidden,
+            steps,
+        };
+        assert!(!choose(&close, run(Some(100_000)), &avx2, false, None).enabled);
+        // A gain that does not pay for the restart neither: 7.8 ms - 4.0 ms a step.
+        let mut fast = table();
+        fast.measured[0]
+            .ms_per_step
+            .insert("hidden".into(), StepTimes { off: 7.8, on: 4.0 });
+        assert!(!choose(&fast, run(Some(50)), &avx2, false, None).enabled);
+        assert!(choose(&fast, run(Some(100)), &avx2, false, None).enabled);
+        // Evaluating only: the ratio decides.
+        assert!(choose(&fast, run(None), &avx2, false, None).enabled);
         // Nothing measured for the run's models: TensorFlow's default stays.
         assert_eq!(chosen(&["mine"]).chosen_by, ChosenBy::Tensorflow);
         assert!(!chosen(&["mine"]).enabled);
@@ -201,15 +250,20 @@ mod tests {
     fn other_cpus_keep_tensorflows_default_and_the_user_wins() {
         let t = table();
         let conv2 = models(&["conv2"]);
+        let hidden = models(&["hidden"]);
+        let run = |models| Run {
+            models,
+            steps: Some(1000),
+        };
         // Without the features the table was measured on.
-        let old = choose(&t, &conv2, &isa(&["AVX"]), false, None);
+        let old = choose(&t, run(&conv2), &isa(&["AVX"]), false, None);
         assert_eq!((old.enabled, old.chosen_by), (false, ChosenBy::Tensorflow));
         // Where TensorFlow turns it on (AVX-512-VNNI, AMX), even for a model it slows here.
         let vnni = isa(&["AVX2", "FMA", "AVX-512F", "AVX-512-VNNI"]);
-        let on = choose(&t, &models(&["hidden"]), &vnni, true, None);
+        let on = choose(&t, run(&hidden), &vnni, true, None);
         assert_eq!((on.enabled, on.chosen_by), (true, ChosenBy::Tensorflow));
         // The user's value, either way.
-        let user = choose(&t, &conv2, &isa(&["AVX2", "FMA"]), false, Some(false));
+        let user = choose(&t, run(&conv2), &isa(&["AVX2", "FMA"]), false, Some(false));
         assert_eq!((user.enabled, user.chosen_by), (false, ChosenBy::User));
     }
 

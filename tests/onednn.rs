@@ -7,9 +7,13 @@ mod common;
 use std::path::Path;
 
 use tflayers::host::Machine;
-use tflayers::onednn::{choose, DEFAULT_MARK, VARIABLE};
+use tflayers::onednn::{choose, Run, DEFAULT_MARK, VARIABLE};
 
-/// `tflayers train --model MODEL` for 3 steps on the tiny data, with oneDNN's variable set to
+/// Enough steps of `conv2` that oneDNN's gain pays for a restart, by the manifest's table
+/// measured on an AVX2 CPU (63 ms a step).
+const STEPS: u64 = 10;
+
+/// `tflayers train --model MODEL` for [`STEPS`] steps on the tiny data, with oneDNN's variable set to
 /// `value` (or unset); returns the metrics header and stderr.
 fn train(model: &str, value: Option<&str>, dir: &Path) -> (serde_json::Value, String) {
     let data = common::tiny_mnist();
@@ -20,7 +24,7 @@ fn train(model: &str, value: Option<&str>, dir: &Path) -> (serde_json::Value, St
         cmd.env(VARIABLE, value);
     }
     let output = cmd
-        .args(["train", "--model", model, "--steps", "3"])
+        .args(["train", "--model", model, "--steps", &STEPS.to_string()])
         .args(["--batch-size", "10"])
         .args(["--log-every", "1", "--quiet", "--validation-size", "100"])
         .arg("--data-dir")
@@ -51,13 +55,12 @@ fn each_model_runs_with_the_setting_the_table_gives_on_this_cpu() {
     let tensorflow_default = tflayers::tf::env::onednn_enabled().unwrap();
     let isa = Machine::describe().isa;
     for model in ["hidden", "conv2"] {
-        let expected = choose(
-            &manifest.onednn,
-            &[model.to_string()],
-            &isa,
-            tensorflow_default,
-            None,
-        );
+        let models = [model.to_string()];
+        let run = Run {
+            models: &models,
+            steps: Some(STEPS),
+        };
+        let expected = choose(&manifest.onednn, run, &isa, tensorflow_default, None);
         let (header, stderr) = train(model, None, dir.path());
         assert_eq!(
             header["onednn"],

@@ -194,13 +194,13 @@ pub fn onednn_setting() -> Setting {
     })
 }
 
-/// Makes this process run `models` (on this machine) with the oneDNN setting
+/// Makes this process do `run` (on this machine) with the oneDNN setting
 /// [`onednn::choose`] gives:
 /// when TensorFlow already has it, exports the variable for child processes; otherwise starts
 /// the program again with it. `None` (a command that runs no model here) leaves TensorFlow's
 /// state as it is.
-pub fn settle_onednn(table: &Table, models: Option<&[String]>) {
-    let Some(models) = models else {
+pub fn settle_onednn(table: &Table, run: Option<onednn::Run<'_>>) {
+    let Some(run) = run else {
         onednn_setting();
         return;
     };
@@ -221,7 +221,7 @@ pub fn settle_onednn(table: &Table, models: Option<&[String]>) {
     let tensorflow_default = ours.unwrap_or(enabled_now);
     let setting = onednn::choose(
         table,
-        models,
+        run,
         &Machine::describe().isa,
         tensorflow_default,
         user,
