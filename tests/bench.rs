@@ -87,6 +87,8 @@ fn short_mode_measures_and_saves_every_phase() {
         "Test-set evaluation, s (200 images in one run)",
         "Whole process: start-up to the first step line, s, and peak RSS, MB",
         "Where a step goes, microseconds per call (5 calls each)",
+        "Arithmetic rate: counted work per step over the median step time, against the probe",
+        "  probe: 2048x2048 float32 MatMul through TensorFlow, ",
     ] {
         assert!(stdout.contains(heading), "{heading}: {stdout}");
     }
@@ -135,6 +137,43 @@ fn short_mode_measures_and_saves_every_phase() {
         }
     }
     assert!(json["reproduce"].is_null());
+    // The machine's rate and each model's work per step (dense: 784 x 10 multiply-adds,
+    // forward and weight gradient, for 20 images).
+    assert!(number(&json["probe"]["gflops"], "median") > 0.0);
+    assert_eq!(json["probe"]["n"], 2048);
+    assert_eq!(models[0]["flops_per_step"], 2.0 * 2.0 * 7840.0 * 20.0);
+    assert!(number(&models[1], "flops_per_step") > 1e8);
+    assert!(json["onednn"]["enabled"].is_boolean(), "{json}");
+}
+
+#[test]
+fn onednn_mode_times_each_model_with_onednn_off_and_on() {
+    let data = common::tiny_mnist();
+    let output = bench(
+        data.path(),
+        &["--onednn", "--models", "dense", "--steps", "4"],
+    )
+    .output()
+    .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let row: Vec<&str> = stdout
+        .lines()
+        .find(|l| l.starts_with("dense "))
+        .unwrap_or_else(|| panic!("{stdout}"))
+        .split_whitespace()
+        .collect();
+    assert_eq!(row.len(), 5, "{stdout}");
+    for cell in &row[1..4] {
+        assert!(cell.parse::<f64>().unwrap() > 0.0, "{stdout}");
+    }
+    assert!(["on", "off"].contains(&row[4]), "{stdout}");
+    // The entry it prints reads as the manifest's table.
+    let entry = &stdout[stdout.find("\n{").unwrap()..];
+    let measured: tflayers::onednn::Measured = serde_json::from_str(entry.trim()).unwrap();
+    assert!(measured.ms_per_step["dense"].off > 0.0);
+    assert!(measured.ms_per_step["dense"].on > 0.0);
 }
 
 #[test]

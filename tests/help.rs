@@ -16,7 +16,8 @@ fn expected_heading(subcommand: &str, id: &str) -> Option<&'static str> {
         ("compare", "model" | "all" | "tolerance" | "python" | "python_seed") => "Comparison",
         (
             "bench",
-            "models" | "repeat" | "warmup" | "breakdown" | "no_processes" | "reproduce" | "python",
+            "models" | "repeat" | "warmup" | "breakdown" | "no_processes" | "reproduce" | "onednn"
+            | "python",
         ) => "Bench",
         ("evaluate", "model_dir" | "split") => "Evaluation",
         (_, "model" | "steps" | "batch_size" | "learning_rate" | "seed" | "log_every") => {
@@ -26,9 +27,15 @@ fn expected_heading(subcommand: &str, id: &str) -> Option<&'static str> {
             _,
             "eval_batch_size" | "intra_op_threads" | "inter_op_threads" | "log_device_placement",
         ) => "Performance",
-        (_, "dataset" | "data_dir" | "validation_size" | "models_dir" | "offline") => {
-            "Data and models"
-        }
+        (
+            _,
+            "dataset"
+            | "data_dir"
+            | "validation_size"
+            | "models_dir"
+            | "offline"
+            | "allow_unpublished_data",
+        ) => "Data and models",
         (
             _,
             "mirrors"

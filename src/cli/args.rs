@@ -67,9 +67,10 @@ pub struct PathArgs {
     #[arg(long, env = "TFLAYERS_OFFLINE", value_parser = clap::builder::BoolishValueParser::new())]
     pub offline: bool,
 
-    /// Train on data files whose SHA-256 differs from the published one (IDX files of your
-    /// own); without it such files are refused. Said on stderr and recorded in the metrics
-    /// header.
+    /// Train on data files that are not the published ones
+    ///
+    /// IDX files of your own, whose SHA-256 differs from the published digests; without this
+    /// flag they are refused. Said on stderr and recorded in the metrics header.
     #[arg(long)]
     pub allow_unpublished_data: bool,
 
