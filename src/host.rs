@@ -1,7 +1,7 @@
 //! The machine this process runs on: the CPU (model, family, the instruction sets TensorFlow's
 //! kernels use), how many CPUs, how much memory, and how busy it is. Read from `/proc` on
 //! Linux; anything unreadable is left out rather than guessed. Printed by `tflayers devices`
-//! and the bench, and used to choose oneDNN ([`crate::onednn`]).
+//! and the bench; its instruction sets decide which of the manifest's oneDNN tables applies.
 
 use std::fs;
 

@@ -217,6 +217,17 @@ mod tests {
     }
 
     #[test]
+    fn the_committed_manifest_has_a_onednn_table_for_every_model_on_an_avx2_cpu() {
+        let manifest = committed();
+        let isa: Vec<String> = ["AVX", "AVX2", "FMA"].map(String::from).to_vec();
+        let measured = manifest.onednn.for_cpu(&isa).unwrap();
+        for name in manifest.names() {
+            assert!(measured.ms_per_step.contains_key(name), "{name}");
+        }
+        assert!(manifest.onednn.for_cpu(&["AVX".to_string()]).is_none());
+    }
+
+    #[test]
     fn thread_counts_come_from_the_command_line_else_the_models_defaults() {
         let m = committed();
         let none = ThreadCounts::default();

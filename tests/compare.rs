@@ -56,6 +56,19 @@ fn all_five_models_are_identical_in_rust_and_python() {
         5,
         "{stdout}"
     );
+    // Each comparison's title says which oneDNN setting both sides ran with.
+    let titles: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.contains(": Rust and Python, 60 steps"))
+        .collect();
+    assert_eq!(titles.len(), 5, "{stdout}");
+    for title in titles {
+        assert!(
+            title.contains("; both sides oneDNN on (")
+                || title.contains("; both sides oneDNN off ("),
+            "{title}"
+        );
+    }
     // Both sides' article lines were echoed while they ran.
     assert_eq!(stderr.matches("python | Test accuracy: ").count(), 5);
     assert_eq!(stderr.matches("rust   | Test accuracy: ").count(), 5);
@@ -64,6 +77,7 @@ fn all_five_models_are_identical_in_rust_and_python() {
             .unwrap();
     assert_eq!(json["passed"], true);
     assert_eq!(json["comparisons"].as_array().unwrap().len(), 5);
+    assert!(json["comparisons"][0]["settings"]["onednn"]["enabled"].is_boolean());
     let markdown = std::fs::read_to_string(report.path().join("compare.md")).unwrap();
     assert!(markdown.contains("![dropout: Rust and Python](compare-dropout.png)"));
 }
