@@ -9,15 +9,14 @@
 //! loop (its metrics file records both) over the steps in between leaves out the first
 //! steps, which build the session's executors.
 
-use std::collections::BTreeMap;
-use std::fs;
-
 use anyhow::{Context, Result};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 use super::report::Series;
 use super::run::tflayers;
 use crate::host::Machine;
+use crate::metrics::{FinalRecord, Run, StepRecord};
 use crate::onednn::{StepTimes, VARIABLE};
 use crate::options::BenchOptions;
 use crate::output::table;
@@ -84,29 +83,24 @@ pub fn run_onednn_bench(args: &BenchOptions) -> Result<OneDnnBench> {
 }
 
 /// Milliseconds per step from the last logged step to the end of the training loop, read
-/// from a metrics file (its whole `ms_per_step` if the last step was the one logged).
+/// from a metrics file through the project's reader (the run's whole `ms_per_step` if its
+/// last step was the one logged).
 fn ms_per_step(path: &std::path::Path) -> Result<f64> {
-    let text = fs::read_to_string(path)
-        .with_context(|| format!("the run wrote no metrics file {}", path.display()))?;
-    let records: Vec<serde_json::Value> = text
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("{} is not JSON Lines", path.display()))?;
-    let last = records.last().context("the metrics file is empty")?;
-    let logged = records.iter().rev().find(|r| r["record"] == "step");
-    let (steps, train_secs) = (last["steps"].as_f64(), last["train_secs"].as_f64());
-    if let (Some(steps), Some(train_secs), Some(logged)) = (steps, train_secs, logged) {
-        let (from, at) = (logged["step"].as_f64(), logged["elapsed_secs"].as_f64());
-        if let (Some(from), Some(at)) = (from, at) {
-            if steps > from {
-                return Ok((train_secs - at) * 1000.0 / (steps - from));
-            }
+    let run = Run::read(path)?;
+    let last = run
+        .last
+        .with_context(|| format!("{}: the run did not finish", path.display()))?;
+    Ok(second_half_ms(run.steps.last(), &last))
+}
+
+/// [`ms_per_step`] from a run's last logged step and its final record.
+fn second_half_ms(logged: Option<&StepRecord>, last: &FinalRecord) -> f64 {
+    match logged {
+        Some(log) if last.steps > log.step => {
+            (last.train_secs - log.elapsed_secs) * 1000.0 / (last.steps - log.step) as f64
         }
+        _ => last.ms_per_step,
     }
-    last["ms_per_step"]
-        .as_f64()
-        .with_context(|| format!("{}: the last record has no ms_per_step", path.display()))
 }
 
 impl OneDnnBench {
@@ -171,24 +165,38 @@ mod tests {
 
     #[test]
     fn the_step_time_is_that_of_the_runs_second_half() {
+        use crate::metrics::{sample_header as header, sample_last as last};
+        use crate::metrics::{MetricsWriter, Record};
+        let step = |step, elapsed_secs| StepRecord {
+            step,
+            batch_accuracy: Some(0.5),
+            loss: Some(1.0),
+            elapsed_secs,
+            images_per_sec: 0.0,
+        };
+        let last = FinalRecord {
+            steps: 40,
+            train_secs: 4.5,
+            ms_per_step: 112.5,
+            ..last()
+        };
+        assert_eq!(second_half_ms(Some(&step(20, 2.5)), &last), 100.0);
+        let one = FinalRecord {
+            steps: 1,
+            ms_per_step: 3.0,
+            ..last.clone()
+        };
+        assert_eq!(second_half_ms(None, &one), 3.0);
+        // Through a metrics file, as the bench reads it.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("m.jsonl");
-        fs::write(
-            &path,
-            "{\"record\":\"header\"}\n\
-             {\"record\":\"step\",\"step\":0,\"elapsed_secs\":0.5}\n\
-             {\"record\":\"step\",\"step\":20,\"elapsed_secs\":2.5}\n\
-             {\"record\":\"final\",\"steps\":40,\"train_secs\":4.5,\"ms_per_step\":112.5}\n",
-        )
-        .unwrap();
+        let mut writer = MetricsWriter::create(&path, &header()).unwrap();
+        for record in [step(0, 0.5), step(20, 2.5)] {
+            writer.write(&Record::Step(record)).unwrap();
+        }
+        writer.finish(&last).unwrap();
         assert_eq!(ms_per_step(&path).unwrap(), 100.0);
-        fs::write(
-            &path,
-            "{\"record\":\"final\",\"steps\":1,\"ms_per_step\":3.0}\n",
-        )
-        .unwrap();
-        assert_eq!(ms_per_step(&path).unwrap(), 3.0);
-        fs::write(&path, "not json\n").unwrap();
+        std::fs::write(&path, "not json\n").unwrap();
         assert!(ms_per_step(&path).is_err());
     }
 

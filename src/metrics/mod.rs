@@ -34,3 +34,7 @@ pub use schema::{
     CSV_TEXT_COLUMNS, PROGRAM, SCHEMA_VERSION,
 };
 pub use write::{final_record, host_name, now_rfc3339, MetricsWriter};
+
+/// A sample header and final record, for other modules' tests that write metrics files.
+#[cfg(test)]
+pub(crate) use schema::tests::{header as sample_header, last as sample_last};
