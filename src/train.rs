@@ -14,7 +14,7 @@ use anyhow::{bail, ensure, Result};
 
 pub use crate::config::RunConfig;
 use crate::mnist::batcher::{BatchState, Batcher};
-use crate::mnist::dataset::{DataSet, DataSets, IMAGE_PIXELS, NUM_CLASSES};
+use crate::mnist::dataset::{DataSet, DataSets};
 
 /// Accuracy and loss of one batch, measured with dropout off.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -47,10 +47,8 @@ pub trait Engine {
     /// [`Engine::evaluate`] on the examples `rows` of `split`. A set never changes, so an
     /// engine may keep what it built for `(split.id(), rows)` and reuse it the next time.
     fn evaluate_split(&mut self, split: &DataSet, rows: Range<usize>) -> Result<Evaluation> {
-        self.evaluate(
-            &split.images()[rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS],
-            &split.one_hot()[rows.start * NUM_CLASSES..rows.end * NUM_CLASSES],
-        )
+        let (images, labels) = split.rows(rows);
+        self.evaluate(images, labels)
     }
     /// Writes every variable (Adam's slots included) to `<prefix>.index` and
     /// `<prefix>.data-00000-of-00001` through the graph's saver.

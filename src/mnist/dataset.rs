@@ -143,6 +143,15 @@ impl DataSet {
     pub fn one_hot_row(&self, index: usize) -> &[f32] {
         &self.one_hot[index * NUM_CLASSES..(index + 1) * NUM_CLASSES]
     }
+
+    /// The images `[rows.len(), 784]` and one-hot labels `[rows.len(), 10]` of examples
+    /// `rows`. Panics if `rows.end > len()`, like slice indexing.
+    pub fn rows(&self, rows: std::ops::Range<usize>) -> (&[f32], &[f32]) {
+        (
+            &self.images[rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS],
+            &self.one_hot[rows.start * NUM_CLASSES..rows.end * NUM_CLASSES],
+        )
+    }
 }
 
 /// The three MNIST sets, as TF 1.x `read_data_sets` returned them.

@@ -226,9 +226,9 @@ pub fn settle_onednn(table: &Table, run: Option<onednn::Run<'_>>) {
         tensorflow_default,
         user,
     );
+    let flag = if setting.enabled { "1" } else { "0" };
+    let default = if tensorflow_default { "1" } else { "0" };
     if setting.enabled != enabled_now && setting.chosen_by != ChosenBy::User {
-        let flag = if setting.enabled { "1" } else { "0" };
-        let default = if tensorflow_default { "1" } else { "0" };
         // The new process reads the log level while libtensorflow loads, before `main`:
         // keep TensorFlow's notices hidden there as they are here.
         let level = std::env::var(LOG_LEVEL).unwrap_or_else(|_| WARNING.to_string());
@@ -249,8 +249,6 @@ pub fn settle_onednn(table: &Table, run: Option<onednn::Run<'_>>) {
         return;
     }
     if setting.chosen_by != ChosenBy::User {
-        let flag = if setting.enabled { "1" } else { "0" };
-        let default = if tensorflow_default { "1" } else { "0" };
         std::env::set_var(VARIABLE, flag);
         std::env::set_var(DEFAULT_MARK, default);
     }

@@ -72,6 +72,12 @@ fn multiply_adds(graph: &Graph, op: &Operation, kind: &str) -> Result<f64> {
             .collect()
     };
     let product = |v: &[i64]| v.iter().map(|&d| d.max(1) as f64).product::<f64>();
+    // The layer's weights: a convolution's filter or a product's matrix.
+    let (weights, index) = op.input(1);
+    let weights = dims(Output {
+        operation: weights,
+        index: index as i32,
+    })?;
     if kind == "Conv2D" {
         // Output [batch, h, w, out], filter [kh, kw, in, out]: every output value takes
         // kh * kw * in multiply-adds.
@@ -79,26 +85,16 @@ fn multiply_adds(graph: &Graph, op: &Operation, kind: &str) -> Result<f64> {
             operation: op.clone(),
             index: 0,
         })?;
-        let (filter, _) = op.input(1);
-        let filter = dims(Output {
-            operation: filter,
-            index: op.input(1).1 as i32,
-        })?;
-        if out.len() != 4 || filter.len() != 4 {
-            bail!("expected 4-D output and filter, got {out:?} and {filter:?}");
+        if out.len() != 4 || weights.len() != 4 {
+            bail!("expected 4-D output and filter, got {out:?} and {weights:?}");
         }
-        Ok(product(&out[1..]) * product(&filter[..3]))
+        Ok(product(&out[1..]) * product(&weights[..3]))
     } else {
         // [batch, k] x [k, m] (the layers' products are not transposed): k * m.
-        let (weights, index) = op.input(1);
-        let w = dims(Output {
-            operation: weights,
-            index: index as i32,
-        })?;
-        if w.len() != 2 {
-            bail!("expected a 2-D weight matrix, got {w:?}");
+        if weights.len() != 2 {
+            bail!("expected a 2-D weight matrix, got {weights:?}");
         }
-        Ok(product(&w))
+        Ok(product(&weights))
     }
 }
 

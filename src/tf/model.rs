@@ -390,22 +390,15 @@ impl Engine for Model {
             .filter(|t| t.split == split.id() && t.rows == rows);
         let tensors = match cached {
             Some(tensors) => tensors,
-            None => SplitTensors {
-                images: self::rows(
-                    &split.images()[rows.start * IMAGE_PIXELS..rows.end * IMAGE_PIXELS],
-                    rows.len(),
-                    IMAGE_PIXELS,
-                    "evaluation images",
-                )?,
-                labels: self::rows(
-                    &split.one_hot()[rows.start * NUM_CLASSES..rows.end * NUM_CLASSES],
-                    rows.len(),
-                    NUM_CLASSES,
-                    "evaluation labels",
-                )?,
-                split: split.id(),
-                rows,
-            },
+            None => {
+                let (images, labels) = split.rows(rows.clone());
+                SplitTensors {
+                    images: self::rows(images, rows.len(), IMAGE_PIXELS, "evaluation images")?,
+                    labels: self::rows(labels, rows.len(), NUM_CLASSES, "evaluation labels")?,
+                    split: split.id(),
+                    rows,
+                }
+            }
         };
         let evaluation = self.evaluate_tensors(&tensors.images, &tensors.labels);
         self.evaluated = Some(tensors);

@@ -3,6 +3,7 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::*;
+use crate::mnist::dataset::{IMAGE_PIXELS, NUM_CLASSES};
 
 /// Records which examples each trained batch held (by their first pixel).
 struct Recorder {
