@@ -9,31 +9,11 @@ mod common;
 use std::fs;
 use std::path::Path;
 
-use assert_cmd::Command;
-
-fn data_flags(cmd: &mut Command, data: &Path) {
-    cmd.arg("--offline")
-        .arg("--validation-size")
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir());
-}
-
 fn train(data: &Path, extra: &[&std::ffi::OsStr]) -> std::process::Output {
-    let mut cmd = common::tflayers();
-    cmd.args([
-        "train",
-        "--model",
-        "dense",
-        "--steps",
-        "2",
-        "--batch-size",
-        "10",
-    ]);
-    data_flags(&mut cmd, data);
-    cmd.args(extra).output().unwrap()
+    common::train_dense_briefly(data)
+        .args(extra)
+        .output()
+        .unwrap()
 }
 
 /// Exit 1 with every needle in stderr, before the data load and the first step.
@@ -117,7 +97,7 @@ fn missing_parent_folders_are_created_for_every_writer() {
         .arg(&confusion)
         .arg("--predictions")
         .arg(&predictions);
-    data_flags(&mut evaluate, data.path());
+    common::tiny_data_flags(&mut evaluate, data.path());
     evaluate.assert().success();
     assert!(confusion.is_file() && predictions.is_file());
 
@@ -216,7 +196,7 @@ fn report_folders_under_a_file_are_refused_before_any_work() {
         cmd.args(&command)
             .args(["--steps", "1", "--batch-size", "10", "--report"])
             .arg(&report);
-        data_flags(&mut cmd, data.path());
+        common::tiny_data_flags(&mut cmd, data.path());
         assert_refused_early(
             &cmd.output().unwrap(),
             &[&format!("--report {}", report.display())],

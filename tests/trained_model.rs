@@ -8,43 +8,23 @@ mod common;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn data_flags(cmd: &mut Command, data: &Path) {
-    cmd.arg("--offline")
-        .arg("--validation-size")
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir());
-}
 
 /// Trains `dense` for two steps and saves it into `root/model`.
 fn saved_model(root: &Path, data: &Path) -> PathBuf {
     let model = root.join("model");
-    let mut cmd = common::tflayers();
-    cmd.args([
-        "train",
-        "--model",
-        "dense",
-        "--steps",
-        "2",
-        "--batch-size",
-        "10",
-    ])
-    .arg("--save")
-    .arg(&model);
-    data_flags(&mut cmd, data);
-    cmd.assert().success();
+    common::train_dense_briefly(data)
+        .arg("--save")
+        .arg(&model)
+        .assert()
+        .success();
     model
 }
 
 fn evaluate(model: &Path, data: &Path) -> std::process::Output {
     let mut cmd = common::tflayers();
     cmd.args(["evaluate", "--model-dir"]).arg(model);
-    data_flags(&mut cmd, data);
+    common::tiny_data_flags(&mut cmd, data);
     cmd.output().unwrap()
 }
 
@@ -120,7 +100,7 @@ fn a_damaged_trained_model_is_named_before_anything_loads() {
         ])
         .arg("--resume")
         .arg(&model);
-    data_flags(&mut resume, data.path());
+    common::tiny_data_flags(&mut resume, data.path());
     assert_refused(&resume.output().unwrap(), &[&file, remedy]);
     fs::write(&variables, &bytes).unwrap();
 
@@ -160,7 +140,7 @@ fn resume_from_an_intact_trained_model_says_it_needs_a_checkpoint() {
         ])
         .arg("--resume")
         .arg(&model);
-    data_flags(&mut resume, data.path());
+    common::tiny_data_flags(&mut resume, data.path());
     assert_refused(
         &resume.output().unwrap(),
         &["this is a trained model (`train --save`), not a checkpoint folder"],

@@ -23,31 +23,6 @@ fn altered_mnist() -> tempfile::TempDir {
     dir
 }
 
-fn with_data(mut cmd: Command, data: &Path) -> Command {
-    cmd.arg("--offline")
-        .arg("--validation-size")
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir());
-    cmd
-}
-
-fn train(data: &Path) -> Command {
-    let mut cmd = common::tflayers();
-    cmd.args([
-        "train",
-        "--model",
-        "dense",
-        "--steps",
-        "2",
-        "--batch-size",
-        "10",
-    ]);
-    with_data(cmd, data)
-}
-
 /// The refusal: exit 1 before any training, the file named with the published digest and
 /// the one found, and both ways out.
 fn assert_refused(cmd: &mut Command, data: &Path) {
@@ -90,7 +65,9 @@ fn train_refuses_unpublished_files_and_changes_nothing() {
     let out = tempfile::tempdir().unwrap();
     let metrics = out.path().join("m.jsonl");
     assert_refused(
-        train(data.path()).arg("--metrics").arg(&metrics),
+        common::train_dense_briefly(data.path())
+            .arg("--metrics")
+            .arg(&metrics),
         data.path(),
     );
     assert!(!metrics.exists());
@@ -131,8 +108,8 @@ fn every_training_command_refuses_them() {
         "--repeat",
         "1",
     ]);
-    for cmd in [evaluate, reproduce, compare, bench] {
-        assert_refused(&mut with_data(cmd, data.path()), data.path());
+    for mut cmd in [evaluate, reproduce, compare, bench] {
+        assert_refused(common::tiny_data_flags(&mut cmd, data.path()), data.path());
     }
 }
 
@@ -141,7 +118,7 @@ fn the_flag_trains_says_so_and_records_it() {
     let data = altered_mnist();
     let out = tempfile::tempdir().unwrap();
     let metrics = out.path().join("m.jsonl");
-    let output = train(data.path())
+    let output = common::train_dense_briefly(data.path())
         .arg("--allow-unpublished-data")
         .arg("--metrics")
         .arg(&metrics)
@@ -174,7 +151,7 @@ fn generated_files_pass_as_generated_and_are_recorded() {
     assert!(data.path().join(GENERATED_FILE).is_file());
     let out = tempfile::tempdir().unwrap();
     let metrics = out.path().join("m.csv");
-    let output = train(data.path())
+    let output = common::train_dense_briefly(data.path())
         .arg("--metrics")
         .arg(&metrics)
         .output()
@@ -199,7 +176,7 @@ fn generated_files_pass_as_generated_and_are_recorded() {
     );
     // Without the note, the same files are refused.
     fs::remove_file(data.path().join(GENERATED_FILE)).unwrap();
-    train(data.path())
+    common::train_dense_briefly(data.path())
         .assert()
         .code(1)
         .stderr(predicate::str::contains("4 of the 4 files in"));

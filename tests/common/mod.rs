@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use tflayers::manifest::{Manifest, PROJECT_MODELS_DIR, SAVED_MODEL_FILE};
@@ -55,4 +55,25 @@ pub fn tiny_mnist() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     write_synthetic_mnist(dir.path(), TINY_TRAIN, TINY_TEST, 7).expect("synthetic MNIST");
     dir
+}
+
+/// Points `cmd` at the tiny dataset in `data` (its validation split, no download) and at the
+/// project's exported models.
+pub fn tiny_data_flags<'c>(cmd: &'c mut Command, data: &Path) -> &'c mut Command {
+    cmd.arg("--offline")
+        .arg("--validation-size")
+        .arg(TINY_VALIDATION.to_string())
+        .arg("--data-dir")
+        .arg(data)
+        .arg("--models-dir")
+        .arg(models_dir())
+}
+
+/// `tflayers train` of `dense` for two steps of 10 images on the tiny dataset in `data`.
+pub fn train_dense_briefly(data: &Path) -> Command {
+    let mut cmd = tflayers();
+    cmd.args(["train", "--model", "dense", "--steps", "2"])
+        .args(["--batch-size", "10"]);
+    tiny_data_flags(&mut cmd, data);
+    cmd
 }
