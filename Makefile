@@ -1,7 +1,7 @@
 # tflayers: the README's commands. `make reproduce` and `make test` set everything up first.
 #
 #   make setup        venv with the pinned TensorFlow wheel + pkg-config file for libtensorflow
-#   make models       export the article's five graphs as SavedModels into models/<name>/
+#   make models       export the article's five graphs (and models of your own) into models/<name>/
 #   make build        release build of the Rust binary
 #   make install      put `tflayers` on the PATH (cargo install; PREFIX=DIR for DIR/bin)
 #   make reproduce    train the five models from Rust, in the article's order
@@ -72,7 +72,10 @@ $(TFLIB)/tensorflow.pc: $(VENV)/.installed-$(GPU)
 
 # Exported SavedModels; rebuilt when the layer code, the exporter or the manifest change.
 models: $(MODEL_STAMP)
-$(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/manifest.py models/manifest.json
+# Models of one's own (`python/export.py --add`) are re-exported from their source files too;
+# the worked example's is listed here, a file elsewhere is re-exported by running --add again.
+$(MODEL_STAMP): $(TFLIB)/tensorflow.pc python/graphs.py python/export.py python/manifest.py \
+  python/user_models.py python/examples/batchnorm.py models/manifest.json
 	$(PY) python/export.py --out models
 	touch $@
 

@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import cluster as cluster_lib  # noqa: E402
 import graphs  # noqa: E402
 import manifest as manifest_lib  # noqa: E402
+import user_models  # noqa: E402
 
 tf.compat.v1.disable_eager_execution()
 # tf.compat.v1.layers warns that it is deprecated on every call; the article uses it on purpose.
@@ -63,11 +64,15 @@ def device_scope(cluster):
     )
 
 
-def build_graph(name, manifest, seed, cluster=None):
+def build_graph(name, manifest, seed, cluster=None, model_fn=None):
     """Builds one model's training graph with the manifest's names; returns (graph, saver).
 
-    `cluster` (a dict from `cluster.load`) pins variables and compute to its jobs.
+    `model_fn` is the layer code (placeholders in, logits out): the article's function of that
+    name in `graphs.py` unless given. `cluster` (a dict from `cluster.load`) pins variables and
+    compute to its jobs.
     """
+    if model_fn is None:
+        model_fn = graphs.MODELS[name]
     inputs, ops = manifest["inputs"], manifest["ops"]
     graph = tf.Graph()
     with graph.as_default(), device_scope(cluster):
@@ -87,13 +92,18 @@ def build_graph(name, manifest, seed, cluster=None):
             name=inputs["learning_rate"]["op"],
         )
 
-        output = graphs.MODELS[name](x_input, should_drop)
+        output = model_fn(x_input, should_drop)
         logits = tf.identity(output, name=ops["logits"])
         tf.nn.softmax(logits, name=ops["probabilities"])
 
         loss = tf.compat.v1.losses.softmax_cross_entropy(onehot_labels=y_labels, logits=logits)
         tf.identity(loss, name=ops["loss"])
-        tf.compat.v1.train.AdamOptimizer(learning_rate).minimize(loss, name=ops["train_step"])
+        # Layers with state outside the gradients (batch normalisation's moving averages) put
+        # their update ops in UPDATE_OPS; the article's five have none, so for them this
+        # context adds nothing and their graphs stay as they were.
+        update_ops = tf.compat.v1.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+        with tf.control_dependencies(update_ops):
+            tf.compat.v1.train.AdamOptimizer(learning_rate).minimize(loss, name=ops["train_step"])
         correct_prediction = tf.equal(tf.argmax(logits, 1), tf.argmax(y_labels, 1))
         tf.reduce_mean(tf.cast(correct_prediction, tf.float32), name=ops["accuracy"])
 
@@ -101,7 +111,30 @@ def build_graph(name, manifest, seed, cluster=None):
         saver = tf.compat.v1.train.Saver(name="save")
         # Last, so that every op above (and so every op seed) is the same with or without them.
         build_summaries(manifest["summaries"])
+        tf.argmax(logits, 1, name=ops["classes"])
     return graph, saver
+
+
+def serving_signature(graph, manifest):
+    """The `serving_default` SignatureDef: the manifest's `serving` inputs and outputs.
+
+    It is what TensorFlow's own tools look for (`saved_model_cli run`, `tf.saved_model.load`,
+    the TFLite converter, TensorFlow Serving): images in, probabilities, class and logits out.
+    Training stays on the op names of the manifest; the signature only names the prediction.
+    """
+    serving = manifest["serving"]
+
+    def tensors(keys, table):
+        return {
+            key: graph.get_tensor_by_name(manifest_lib.tensor_name(table[role]))
+            for key, role in keys.items()
+        }
+
+    ops = manifest["ops"]
+    inputs = {role: entry["op"] for role, entry in manifest["inputs"].items()}
+    return tf.compat.v1.saved_model.signature_def_utils.predict_signature_def(
+        inputs=tensors(serving["inputs"], inputs), outputs=tensors(serving["outputs"], ops)
+    )
 
 
 def build_summaries(names):
@@ -136,8 +169,9 @@ def build_summaries(names):
     tf.group(writer.flush(), name=names["flush"])
 
 
-def check_graph(graph, name, manifest):
-    """Fails with every manifest name that the graph lacks, and on a wrong parameter count."""
+def check_graph(graph, name, manifest, check_count=True):
+    """Fails with every manifest name that the graph lacks, and on a wrong parameter count
+    (unless `check_count` is false: a model being added has no count in the manifest yet)."""
     names = [v["op"] for v in manifest["inputs"].values()]
     names += list(manifest["ops"].values())
     names += [manifest["summaries"][k] for k in manifest_lib.SUMMARY_OPS]
@@ -155,11 +189,17 @@ def check_graph(graph, name, manifest):
     with graph.as_default():
         trainable = tf.compat.v1.trainable_variables()
     count = sum(int(v.shape.num_elements()) for v in trainable)
-    expected = manifest_lib.model(manifest, name)["parameters"]
+    if not check_count:
+        return count
+    entry = manifest_lib.model(manifest, name)
+    expected = entry["parameters"]
     if count != expected:
+        hint = ""
+        if "source" in entry:
+            hint = f"; its function changed since it was added: run --add {entry['source']} again"
         raise SystemExit(
             f"error: model {name!r} has {count} trainable parameters, "
-            f"models/manifest.json says {expected}"
+            f"models/manifest.json says {expected}{hint}"
         )
     return count
 
@@ -192,10 +232,22 @@ def pin_saved_model(path, devices):
     path.write_bytes(model.SerializeToString())
 
 
-def export(name, manifest, out_dir, seed, cluster=None):
-    """Writes models/<name>/ atomically: build, check, save to a temp dir, rename."""
-    graph, saver = build_graph(name, manifest, seed, cluster)
-    count = check_graph(graph, name, manifest)
+def export(name, manifest, out_dir, seed, cluster=None, model_fn=None, check_count=True):
+    """Writes models/<name>/ atomically: build, check, save to a temp dir, rename.
+
+    `model_fn` is the layer code of a model of one's own (`user_models.checked`); without it,
+    the article's function of that name.
+    """
+    if model_fn is None:
+        graph, saver = build_graph(name, manifest, seed, cluster)
+    else:
+        try:
+            graph, saver = build_graph(name, manifest, seed, cluster, model_fn)
+        except ValueError as error:
+            raise SystemExit(
+                f"error: the training contract cannot be built on model {name!r}: {error}"
+            ) from None
+    count = check_graph(graph, name, manifest, check_count)
     devices = None
     if cluster is not None:
         devices = {op.name: op.device for op in graph.get_operations()}
@@ -209,7 +261,13 @@ def export(name, manifest, out_dir, seed, cluster=None):
         with tf.compat.v1.Session(graph=graph) as sess:
             sess.run(graph.get_operation_by_name(manifest["ops"]["init"]))
             builder.add_meta_graph_and_variables(
-                sess, manifest["tags"], saver=saver, strip_default_attrs=False
+                sess,
+                manifest["tags"],
+                signature_def_map={
+                    manifest["serving"]["signature"]: serving_signature(graph, manifest)
+                },
+                saver=saver,
+                strip_default_attrs=False,
             )
             builder.save()
         if devices is not None:
@@ -232,14 +290,42 @@ def main(argv=None):
     parser.add_argument("--out", type=Path, default=manifest_lib.ROOT / "models")
     parser.add_argument("--manifest", type=Path, default=manifest_lib.MANIFEST_PATH)
     parser.add_argument("--seed", type=int, default=None, help="graph-level seed")
-    parser.add_argument(
-        "--model", action="append", choices=list(graphs.MODELS), help="default: all"
-    )
+    parser.add_argument("--model", action="append", help="a model of the manifest; default: all")
     parser.add_argument(
         "--cluster", type=Path, help="pin the graphs to this TensorFlow cluster (JSON file)"
     )
+    parser.add_argument(
+        "--add",
+        metavar="FILE.py:FUNCTION",
+        help="export a model function of your own and add it to the manifest",
+    )
+    parser.add_argument("--name", help="with --add: the model's name (default: the function's)")
+    parser.add_argument(
+        "--description", help="with --add: one line for help and reports (default: docstring)"
+    )
+    parser.add_argument(
+        "--remove", metavar="NAME", help="remove a model of your own: its entry and its folder"
+    )
     args = parser.parse_args(argv)
     manifest = manifest_lib.load(args.manifest)
+    seed = manifest["default_seed"] if args.seed is None else args.seed
+    article = [m["name"] for m in manifest["models"] if "source" not in m]
+    if article != list(graphs.MODELS):
+        raise SystemExit(
+            f"error: models/manifest.json lists the article's models {article}, "
+            f"python/graphs.py defines {list(graphs.MODELS)}; make them agree"
+        )
+    if args.add is not None or args.remove is not None:
+        if args.cluster is not None or args.model:
+            raise SystemExit(
+                "error: --add and --remove change the manifest; run them without --cluster "
+                "and --model, then export with those"
+            )
+        if args.add is not None:
+            add(args, manifest, seed)
+        else:
+            remove(args, manifest)
+        return
     cluster = None
     if args.cluster is not None:
         cluster = cluster_lib.load(args.cluster)
@@ -249,15 +335,11 @@ def main(argv=None):
                 f"error: --cluster graphs only run on that cluster; write them to another "
                 f"folder than {args.out} with --out DIR, and pass it to tflayers --models-dir"
             )
-    seed = manifest["default_seed"] if args.seed is None else args.seed
     known = [m["name"] for m in manifest["models"]]
-    if known != list(graphs.MODELS):
-        raise SystemExit(
-            f"error: models/manifest.json lists {known}, python/graphs.py defines "
-            f"{list(graphs.MODELS)}; make them agree"
-        )
     for name in args.model or known:
-        count = export(name, manifest, args.out, seed, cluster)
+        if name not in known:
+            raise SystemExit(f"error: --model {name!r}: the manifest knows {', '.join(known)}")
+        count = export(name, manifest, args.out, seed, cluster, model_fn(manifest, name))
         print(f"exported {name:8} {count:>9,} parameters -> {args.out / name}")
     if cluster is not None:
         variables_job, tasks, compute = cluster_lib.placement(cluster)
@@ -268,6 +350,63 @@ def main(argv=None):
             f"compute on {compute}; run with tflayers --models-dir {args.out} --target "
             f"grpc://{cluster[cluster_lib.COMPUTE_JOB][0]}"
         )
+
+
+def model_fn(manifest, name):
+    """None for an article model (its function in `graphs.py`); the checked function of its
+    source file for a model of one's own."""
+    entry = manifest_lib.model(manifest, name)
+    if "source" not in entry:
+        return None
+    path, function = user_models.source_path(entry["source"])
+    if not path.is_file():
+        raise SystemExit(
+            f"error: model {name!r} comes from {entry['source']}, and {path} does not exist; "
+            f"restore it, or remove the model with python/export.py --remove {name}"
+        )
+    return user_models.checked(user_models.load_function(path, function), entry["source"], manifest)
+
+
+def add(args, manifest, seed):
+    """`--add FILE.py:FUNCTION`: checks, exports and records a model of one's own."""
+    path, function = user_models.parse_source(args.add)
+    source = user_models.source_text(path, function)
+    name = args.name or function
+    user_models.check_name(name, manifest, source)
+    function_object = user_models.load_function(path, function)
+    checked = user_models.checked(function_object, source, manifest)
+    count = export(name, manifest, args.out, seed, model_fn=checked, check_count=False)
+    old = next((m for m in manifest["models"] if m["name"] == name), None)
+    description = args.description or user_models.description_of(function_object, source)
+    entry = user_models.entry(name, source, description, count, old)
+    if old is None:
+        manifest["models"].append(entry)
+    else:
+        manifest["models"][manifest["models"].index(old)] = entry
+    manifest_lib.write(manifest, args.manifest)
+    print(f"exported {name:8} {count:>9,} parameters -> {args.out / name}")
+    print(
+        f"{'replaced' if old else 'added'} {name!r} in {args.manifest}; train it with "
+        f"tflayers train --model {name}"
+    )
+
+
+def remove(args, manifest):
+    """`--remove NAME`: drops a model of one's own from the manifest and deletes its folder."""
+    name = args.remove
+    entry = next((m for m in manifest["models"] if m["name"] == name), None)
+    if entry is None:
+        known = [m["name"] for m in manifest["models"] if "source" in m]
+        raise SystemExit(
+            f"error: --remove {name!r}: no such model; models of your own: "
+            f"{', '.join(known) or 'none'}"
+        )
+    if "source" not in entry:
+        raise SystemExit(f"error: --remove {name!r}: the article's models cannot be removed")
+    manifest["models"].remove(entry)
+    manifest_lib.write(manifest, args.manifest)
+    shutil.rmtree(args.out / name, ignore_errors=True)
+    print(f"removed {name!r} from {args.manifest} and {args.out / name}")
 
 
 def write_text(path, text):

@@ -18,6 +18,7 @@ REQUIRED_OPS = (
     "loss",
     "logits",
     "probabilities",
+    "classes",
     "init",
     "saver_filename",
     "saver_save",
@@ -46,6 +47,8 @@ def load(path=MANIFEST_PATH):
     summaries = manifest.get("summaries", {})
     missing += [f"summaries.{k}" for k in (*SUMMARY_OPS, "logdir_default") if k not in summaries]
     missing += [f"summaries.tags.{k}" for k in SUMMARY_TAGS if k not in summaries.get("tags", {})]
+    serving = manifest.get("serving", {})
+    missing += [f"serving.{k}" for k in ("signature", "inputs", "outputs") if k not in serving]
     if missing:
         raise ValueError(f"{path}: missing entries {missing}")
     names = [m["name"] for m in manifest["models"]]
@@ -72,3 +75,57 @@ def model(manifest, name):
             return entry
     known = ", ".join(m["name"] for m in manifest["models"])
     raise ValueError(f"unknown model {name!r}; the manifest knows {known}")
+
+
+# The manifest's layout: a list or object goes on one line when it holds no object (lists of
+# plain values allowed) and fits in this many columns; otherwise one member per line.
+LINE_WIDTH = 100
+
+
+def dumps(manifest):
+    """The manifest as the committed file lays it out, so that a rewrite (`export.py --add`)
+    changes only the lines it must."""
+    return _dump(manifest, indent=0, prefix_width=0) + "\n"
+
+
+def _is_flat(value):
+    if isinstance(value, dict):
+        items = value.values()
+    elif isinstance(value, list):
+        items = value
+    else:
+        return True
+    return all(not isinstance(v, dict) for v in items) and all(
+        not isinstance(v, list) or all(not isinstance(x, dict | list) for x in v) for v in items
+    )
+
+
+def _dump(value, indent, prefix_width):
+    if not isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    one_line = json.dumps(value, ensure_ascii=False)
+    if value and _is_flat(value) and indent + prefix_width + len(one_line) <= LINE_WIDTH:
+        return one_line
+    if not value:
+        return one_line
+    inner = indent + 2
+    pad = " " * inner
+    if isinstance(value, dict):
+        members = []
+        for key, member in value.items():
+            prefix = f"{json.dumps(key, ensure_ascii=False)}: "
+            members.append(pad + prefix + _dump(member, inner, len(prefix)))
+        open_, close = "{", "}"
+    else:
+        members = [pad + _dump(member, inner, 0) for member in value]
+        open_, close = "[", "]"
+    return open_ + "\n" + ",\n".join(members) + "\n" + " " * indent + close
+
+
+def write(manifest, path=MANIFEST_PATH):
+    """Writes the manifest through a temporary file in its folder, so that a failed write
+    leaves the old file whole."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(dumps(manifest), encoding="utf-8")
+    tmp.replace(path)

@@ -39,7 +39,11 @@ fn models_run(invocation: &Invocation) -> Option<(Table, Vec<String>, Option<u64
             Some(vec![o.common.run.model.clone()]),
             Some(o.common.run.steps),
         ),
-        Invocation::Reproduce(o) => (local(&o.common)?, None, Some(o.common.run.steps)),
+        Invocation::Reproduce(o) => (
+            local(&o.common)?,
+            Some(o.models.clone()),
+            Some(o.common.run.steps),
+        ),
         Invocation::Compare(o) => (
             local(&o.common)?,
             Some(o.models.clone()),

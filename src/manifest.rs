@@ -92,7 +92,8 @@ pub struct SummaryTags {
     pub test_loss: String,
 }
 
-/// One of the article's models.
+/// One model: the article's (written in `python/graphs.py`) or one of the user's own (added
+/// with `python/export.py --add FILE.py:FUNCTION`, which records its `source`).
 #[derive(Debug, Clone, Deserialize)]
 pub struct ModelEntry {
     /// Short name: the folder under `models/` and the value of `--model`.
@@ -110,8 +111,19 @@ pub struct ModelEntry {
     #[serde(default)]
     pub article_words: Option<String>,
     /// What this project measures with these graphs after 1,000 steps (seed 0, real MNIST),
-    /// rounded: a figure from measurement, not from the article.
-    pub expected_accuracy: f64,
+    /// rounded: a figure from measurement, not from the article. A model of one's own has
+    /// none until it is measured.
+    pub expected_accuracy: Option<f64>,
+    /// Where a model of one's own comes from, `FILE.py:FUNCTION`; `None` for the article's.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl ModelEntry {
+    /// One of the article's five, not a model of one's own.
+    pub fn is_article(&self) -> bool {
+        self.source.is_none()
+    }
 }
 
 /// The whole manifest.
@@ -202,9 +214,19 @@ impl Manifest {
         self.dir.join(name)
     }
 
-    /// The models' names, in the manifest's (the article's) order.
+    /// Every model's name, in the manifest's order: the article's, then one's own.
     pub fn names(&self) -> Vec<&str> {
         self.models.iter().map(|m| m.name.as_str()).collect()
+    }
+
+    /// The article's models in its order: what `reproduce`, `compare --all` and
+    /// `bench --models all` run.
+    pub fn article_names(&self) -> Vec<&str> {
+        self.models
+            .iter()
+            .filter(|m| m.is_article())
+            .map(|m| m.name.as_str())
+            .collect()
     }
 }
 
@@ -262,8 +284,19 @@ mod tests {
     #[test]
     fn committed_manifest_lists_the_articles_models_in_order() {
         let m = committed();
-        let names: Vec<&str> = m.models.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(names, ["dense", "hidden", "conv1", "conv2", "dropout"]);
+        assert_eq!(
+            m.article_names(),
+            ["dense", "hidden", "conv1", "conv2", "dropout"]
+        );
+        // The worked example of a model of one's own follows them, with its source.
+        let own: Vec<&ModelEntry> = m.models.iter().filter(|e| !e.is_article()).collect();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].name, "conv2_bn");
+        assert_eq!(
+            own[0].source.as_deref(),
+            Some("python/examples/batchnorm.py:conv2_bn")
+        );
+        assert_eq!(&m.names()[..5], m.article_names().as_slice());
         assert_eq!(m.inputs.images.op, "x_input");
         assert_eq!(m.inputs.labels.op, "y_labels");
         assert_eq!(m.inputs.should_drop.op, "should_drop");
@@ -280,7 +313,7 @@ mod tests {
         let err = committed().model("lenet").unwrap_err().to_string();
         assert!(err.contains("\"lenet\""), "{err}");
         assert!(
-            err.contains("dense, hidden, conv1, conv2, dropout"),
+            err.contains("dense, hidden, conv1, conv2, dropout, conv2_bn"),
             "{err}"
         );
     }

@@ -70,6 +70,8 @@ pub struct TrainOptions {
 /// `tflayers reproduce`.
 #[derive(Debug, Clone)]
 pub struct ReproduceOptions {
+    /// The models to train, in order (checked against the manifest).
+    pub models: Vec<String>,
     pub common: LoopOptions,
     /// Report folder.
     pub report: Option<PathBuf>,

@@ -19,7 +19,12 @@ def manifest():
 
 
 def test_manifest_lists_the_articles_models_in_order(manifest):
-    assert [m["name"] for m in manifest["models"]] == list(graphs.MODELS)
+    article = [m["name"] for m in manifest["models"] if "source" not in m]
+    assert article == list(graphs.MODELS)
+    # Then the worked example of a model of one's own, with where it comes from.
+    own = [m for m in manifest["models"] if "source" in m]
+    assert [m["name"] for m in own] == ["conv2_bn"]
+    assert own[0]["source"] == "python/examples/batchnorm.py:conv2_bn"
     assert list(graphs.MODELS) == ["dense", "hidden", "conv1", "conv2", "dropout"]
     assert manifest["inputs"]["images"]["op"] == "x_input"
     assert manifest["inputs"]["labels"]["op"] == "y_labels"

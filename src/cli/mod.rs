@@ -113,7 +113,9 @@ pub fn command() -> clap::Command {
         .collect();
     let with_values = |what: &str| {
         let values = values.clone();
-        let text = format!("Which of the article's models to {what}\n\nPossible values:{values}");
+        let text = format!(
+            "Which model to {what}: the article's or one of your own\n\nPossible values:{values}"
+        );
         move |arg: clap::Arg| arg.long_help(text)
     };
     command
@@ -153,11 +155,16 @@ impl Cli {
                     outputs: args.outputs.options(),
                 })
             }
-            Command::Reproduce(args) => Invocation::Reproduce(ReproduceOptions {
-                common: loop_options(&args.common, "", "reproduce")?,
-                report: args.report,
-                outputs: args.outputs.options(),
-            }),
+            Command::Reproduce(args) => {
+                let common = loop_options(&args.common, "", "reproduce")?;
+                let models = resolve_models(&common.models_dir, "reproduce", args.models)?;
+                Invocation::Reproduce(ReproduceOptions {
+                    models,
+                    common,
+                    report: args.report,
+                    outputs: args.outputs.options(),
+                })
+            }
             Command::Compare(args) => {
                 let common = loop_options(&args.common, "", "compare")?;
                 let models = match (&args.model, args.all) {
@@ -183,13 +190,7 @@ impl Cli {
             }
             Command::Bench(args) => {
                 let common = loop_options(&args.common, "", "bench")?;
-                let models = match args.models {
-                    ModelList::All => manifest_models(&common.models_dir),
-                    ModelList::Names(names) => {
-                        check_models(&common.models_dir, "bench", "--models", &names)?;
-                        names
-                    }
-                };
+                let models = resolve_models(&common.models_dir, "bench", args.models)?;
                 Invocation::Bench(BenchOptions {
                     models,
                     repeat: args.repeat,
@@ -321,12 +322,33 @@ fn usage_error(subcommand: &str, kind: ErrorKind, message: String) -> clap::Erro
     }
 }
 
-/// The manifest's models in its order, or none when it cannot be read (the command then
-/// reports why).
+/// The article's models in its order, or none when the manifest cannot be read (the command
+/// then reports why).
 fn manifest_models(models_dir: &Path) -> Vec<String> {
     Manifest::load(models_dir)
-        .map(|manifest| manifest.models.into_iter().map(|m| m.name).collect())
+        .map(|manifest| {
+            manifest
+                .article_names()
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+/// `--models`: `all` is the article's five; names are checked against the manifest.
+fn resolve_models(
+    models_dir: &Path,
+    subcommand: &str,
+    list: ModelList,
+) -> Result<Vec<String>, clap::Error> {
+    match list {
+        ModelList::All => Ok(manifest_models(models_dir)),
+        ModelList::Names(names) => {
+            check_models(models_dir, subcommand, "--models", &names)?;
+            Ok(names)
+        }
+    }
 }
 
 /// Refuses names the manifest does not list, as clap refuses an invalid value.

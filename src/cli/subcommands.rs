@@ -19,7 +19,7 @@ use crate::options::{IndexRange, SplitName};
 
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Which of the article's models to train (a name in models/manifest.json)
+    /// Which model to train (a name in models/manifest.json: the article's, or one of your own)
     #[arg(long, help_heading = heading::TRAINING)]
     pub model: String,
 
@@ -44,6 +44,14 @@ pub struct TrainArgs {
 pub struct ReproduceArgs {
     #[command(flatten)]
     pub common: LoopArgs,
+
+    /// The models to train: `all` (the article's five), or names separated by commas
+    ///
+    /// Any model of models/manifest.json, the article's or one of your own
+    /// (`python/export.py --add`), trained in the order given.
+    #[arg(long, value_name = "LIST", default_value = "all", value_parser = model_list,
+          help_heading = heading::TRAINING)]
+    pub models: ModelList,
 
     /// Write a report into DIR
     ///
@@ -82,7 +90,7 @@ pub struct PlotArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct CompareArgs {
-    /// Which of the article's models to compare (a name in models/manifest.json)
+    /// Which model to compare (a name in models/manifest.json: the article's, or your own)
     #[arg(long, required_unless_present = "all", conflicts_with = "all",
           help_heading = heading::COMPARISON)]
     pub model: Option<String>,
@@ -119,9 +127,10 @@ pub struct CompareArgs {
 #[derive(Debug, Clone, Args)]
 #[command(next_help_heading = heading::BENCH)]
 pub struct BenchArgs {
-    /// The models to time: `all`, or names separated by commas
+    /// The models to time: `all` (the article's five), or names separated by commas
     ///
-    /// Names as in models/manifest.json: dense, hidden, conv1, conv2, dropout.
+    /// Names as in models/manifest.json: dense, hidden, conv1, conv2, dropout, and models of
+    /// your own.
     #[arg(long, value_name = "LIST", default_value = "all", value_parser = model_list)]
     pub models: ModelList,
 

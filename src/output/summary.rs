@@ -62,7 +62,8 @@ mod tests {
             parameters: 7850,
             article_accuracy: None,
             article_words: Some("not impressive".into()),
-            expected_accuracy: 0.85,
+            expected_accuracy: Some(0.85),
+            source: None,
         };
         let hidden = ModelEntry {
             name: "hidden".into(),

@@ -23,6 +23,7 @@ use crate::figures::curves::plot_curves;
 use crate::fsx::write_atomically;
 use crate::manifest::ModelEntry;
 use crate::metrics::{metric, Run};
+use crate::mnist::catalog::DatasetKind;
 use crate::output::format::format_g;
 use crate::output::summary::article_cell;
 use crate::output::table::{self, Column};
@@ -41,8 +42,8 @@ pub struct ReportRow<'a> {
     pub metrics: PathBuf,
 }
 
-/// Writes the report into `dir`; returns the path of `summary.md`.
-pub fn write_report(dir: &Path, rows: &[ReportRow<'_>]) -> Result<PathBuf> {
+/// Writes the report of a run on `dataset` into `dir`; returns the path of `summary.md`.
+pub fn write_report(dir: &Path, rows: &[ReportRow<'_>], dataset: DatasetKind) -> Result<PathBuf> {
     let runs = rows
         .iter()
         .map(|row| Run::read(&row.metrics))
@@ -64,12 +65,18 @@ pub fn write_report(dir: &Path, rows: &[ReportRow<'_>]) -> Result<PathBuf> {
         curves.push(relative(&out));
     }
     let all = dir.join("curves").join("all.png");
-    plot_curves(
-        &runs,
-        &all,
-        CURVES_SIZE,
-        Some("MNIST, the article's five models: training batch accuracy and loss"),
-    )?;
+    let article_five = rows.len() == 5 && rows.iter().all(|row| row.model.is_article());
+    let all_title = if dataset == DatasetKind::Mnist && article_five {
+        "MNIST, the article's five models: training batch accuracy and loss".to_string()
+    } else {
+        let names: Vec<&str> = rows.iter().map(|row| row.model.name.as_str()).collect();
+        format!(
+            "{}, {}: training batch accuracy and loss",
+            dataset.title(),
+            names.join(", ")
+        )
+    };
+    plot_curves(&runs, &all, CURVES_SIZE, Some(&all_title))?;
     let steps = rows.first().map_or(0, |r| r.result.steps);
     let comparisons: Vec<Comparison> = rows
         .iter()
@@ -80,12 +87,15 @@ pub fn write_report(dir: &Path, rows: &[ReportRow<'_>]) -> Result<PathBuf> {
         })
         .collect();
     let accuracy = dir.join("accuracy.png");
+    // The article's bars are MNIST's; on another data set the figure has none.
+    let accuracy_title = (dataset != DatasetKind::Mnist)
+        .then(|| format!("{} test accuracy: this reproduction", dataset.title()));
     plot_accuracy_comparison(
         &comparisons,
         &format!("this reproduction ({steps} steps, from Rust)"),
         &accuracy,
         ACCURACY_SIZE,
-        None,
+        accuracy_title.as_deref(),
     )?;
 
     let settings = runs.first().map(settings_line).unwrap_or_default();

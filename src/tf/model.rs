@@ -97,7 +97,7 @@ pub fn check_graph_file(dir: &Path, manifest: &Manifest) -> Result<()> {
             .into_iter()
             .any(|name| manifest.model_dir(name) == dir);
         let remedy = if exported {
-            "; re-export the article's models with `make models`"
+            "; re-export the models with `make models`"
         } else {
             ""
         };
