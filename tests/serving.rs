@@ -291,3 +291,80 @@ fn the_tflite_exporter_refuses_a_folder_without_the_serving_signature() {
     assert!(stderr.contains("saved_model.pb not found"), "{stderr}");
     assert!(!out.exists());
 }
+
+#[test]
+#[ignore = "needs the real MNIST files: make test-real REAL_MNIST=DIR"]
+fn on_real_mnist_a_trained_conv2_serves_through_tf2_and_tflite_as_evaluate_measures_it() {
+    let data = PathBuf::from(
+        std::env::var_os("TFLAYERS_REAL_MNIST")
+            .expect("set TFLAYERS_REAL_MNIST to the folder of the four .gz files"),
+    );
+    let work = tempfile::tempdir().unwrap();
+    let model = work.path().join("conv2");
+    ok(common::tflayers()
+        .args([
+            "train",
+            "--model",
+            "conv2",
+            "--steps",
+            "1000",
+            "--quiet",
+            "--offline",
+        ])
+        .arg("--data-dir")
+        .arg(&data)
+        .arg("--save")
+        .arg(&model)
+        .output()
+        .unwrap());
+    let predictions = work.path().join("predictions.csv");
+    let rust = ok(common::tflayers()
+        .args(["evaluate", "--offline", "--data-dir"])
+        .arg(&data)
+        .arg("--model-dir")
+        .arg(&model)
+        .arg("--predictions")
+        .arg(&predictions)
+        .output()
+        .unwrap());
+    let evaluated = accuracy(&rust, "Accuracy: ");
+
+    let tf2_classes = work.path().join("tf2.txt");
+    let tf2 = ok(python_script("signature_eval.py")
+        .arg(&model)
+        .arg(&data)
+        .arg("--classes")
+        .arg(&tf2_classes)
+        .output()
+        .unwrap());
+    let tflite = work.path().join("conv2.tflite");
+    ok(python_script("export_tflite.py")
+        .arg(&model)
+        .arg(&tflite)
+        .output()
+        .unwrap());
+    let lite_classes = work.path().join("lite.txt");
+    let lite = ok(python_script("signature_eval.py")
+        .arg(&model)
+        .arg(&data)
+        .arg("--tflite")
+        .arg(&tflite)
+        .arg("--classes")
+        .arg(&lite_classes)
+        .output()
+        .unwrap());
+    let (tf2_agree, total) = agreement(&predictions, &tf2_classes);
+    let (lite_agree, _) = agreement(&predictions, &lite_classes);
+    println!(
+        "ran on real data: conv2, 1000 steps, MNIST from {}\n\
+         evaluate {evaluated}; tf.saved_model.load {} ({tf2_agree} of {total} classes alike); \
+         TFLite {} ({lite_agree} of {total} alike)",
+        data.display(),
+        accuracy(&tf2, "Test accuracy: "),
+        accuracy(&lite, "Test accuracy: "),
+    );
+    assert_eq!(total, TEST_IMAGES);
+    assert_eq!(accuracy(&tf2, "Test accuracy: "), evaluated);
+    assert_eq!(tf2_agree, total);
+    assert!(lite_agree * 1000 >= total * 999, "{lite_agree} of {total}");
+}

@@ -9,6 +9,7 @@ from tensorflow.core.protobuf import saved_model_pb2
 
 import export
 import manifest as manifest_lib
+import signature_eval
 
 tf.compat.v1.disable_eager_execution()
 
@@ -205,3 +206,14 @@ def test_the_articles_models_cannot_be_removed(workspace):
         export.main(
             ["--manifest", str(models / "manifest.json"), "--out", str(models), "--remove", "dense"]
         )
+
+
+def test_a_model_saved_without_the_signature_is_refused_with_what_to_do(tmp_path):
+    model = saved_model_pb2.SavedModel()
+    model.meta_graphs.add().meta_info_def.tags.append("serve")
+    (tmp_path / "saved_model.pb").write_bytes(model.SerializeToString())
+    with pytest.raises(SystemExit, match="has no 'serving_default' signature.*make models"):
+        signature_eval.check_signature(tmp_path, manifest_lib.load())
+    (tmp_path / "saved_model.pb").write_bytes(b"not a protobuf")
+    with pytest.raises(SystemExit, match="is not a SavedModel"):
+        signature_eval.check_signature(tmp_path, manifest_lib.load())
