@@ -247,7 +247,10 @@ def export(name, manifest, out_dir, seed, cluster=None, model_fn=None, check_cou
             raise SystemExit(
                 f"error: the training contract cannot be built on model {name!r}: {error}"
             ) from None
-    count = check_graph(graph, name, manifest, check_count)
+    if check_count:
+        count = check_graph(graph, name, manifest)
+    else:
+        count = check_graph(graph, name, manifest, check_count=False)
     devices = None
     if cluster is not None:
         devices = {op.name: op.device for op in graph.get_operations()}
