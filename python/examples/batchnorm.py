@@ -20,7 +20,7 @@ layers = tf.compat.v1.layers
 
 
 def conv2_bn(x_input, should_drop):
-    """The article's two convolution blocks with batch normalisation before each ReLU"""
+    """conv 5x5x32 + BN + pool, conv 5x5x64 + BN + pool, dense 1024 ReLU, dense output"""
     x_image = tf.reshape(x_input, [-1, 28, 28, 1])
     conv1 = layers.conv2d(inputs=x_image, filters=32, kernel_size=[5, 5], padding="same")
     norm1 = layers.batch_normalization(conv1, training=should_drop)
