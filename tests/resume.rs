@@ -5,7 +5,7 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 /// `train` on the tiny data with small batches; `extra` adds flags.
@@ -48,24 +48,6 @@ fn stderr(output: &Output) -> String {
 
 fn path_arg(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// Every file under `dir` with its bytes, to show that a failed run changed nothing.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(next) = stack.pop() {
-        for entry in fs::read_dir(&next).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push((path.clone(), fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Fails with `want` unless the run failed (status 1, no panic) saying all of `want`.
@@ -213,7 +195,7 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
             "2",
         ],
     ));
-    let before = snapshot(&ckpt);
+    let before = common::snapshot(&ckpt);
     // Another model.
     assert_refused(
         &train(data.path(), "dense", 8, &["--resume", path_arg(&ckpt)]),
@@ -239,6 +221,33 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
         .output()
         .unwrap();
     assert_refused(&output, &["--batch-size 12"]);
+    // Another learning rate, or another validation size (the same data folder).
+    assert_refused(
+        &train(
+            data.path(),
+            "hidden",
+            8,
+            &["--learning-rate", "0.001", "--resume", path_arg(&ckpt)],
+        ),
+        &[
+            "ckpt-4",
+            "was trained with --learning-rate 0.0001",
+            "resume with the same --learning-rate",
+        ],
+    );
+    let mut other_validation = common::train_on("hidden", 8, 12, data.path());
+    other_validation
+        .args(["--validation-size", "50"])
+        .arg("--resume")
+        .arg(&ckpt);
+    assert_refused(
+        &other_validation.output().unwrap(),
+        &[
+            "ckpt-4",
+            "was trained with --validation-size 100",
+            "resume with the same --validation-size",
+        ],
+    );
     assert_refused(
         &train(data.path(), "hidden", 3, &["--resume", path_arg(&ckpt)]),
         &["step 4", "--steps 4 or more"],
@@ -266,7 +275,7 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
         &["already holds checkpoints", "--resume"],
     );
     assert_eq!(
-        snapshot(&ckpt),
+        common::snapshot(&ckpt),
         before,
         "a refused run changed the checkpoints"
     );
