@@ -645,11 +645,12 @@ fn training_on_unpublished_files_warns_with_both_checksums() {
         ),
         "{stderr}"
     );
-    // stdout keeps only the article's lines.
+    // stdout keeps only the article's lines: the step's and the test accuracy's, no other.
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout
-        .lines()
-        .all(|l| l.starts_with("Step ") || l.starts_with("Test accuracy: ")));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    assert!(lines[0].starts_with("Step 0, "), "{stdout}");
+    assert!(lines[1].starts_with("Test accuracy: "), "{stdout}");
     assert_eq!(snapshot(dir.path()), before);
 }
 

@@ -135,6 +135,7 @@ fn downloads_verifies_and_then_trusts_the_stamps() {
     // A second run trusts the stamps and does not touch the network.
     let hits = server.hits().len();
     let again = download_files(DatasetKind::Mnist, &dir, &config, &src.specs).unwrap();
+    assert_eq!(again.len(), src.specs.len());
     assert!(again
         .iter()
         .all(|done| done.outcome == Outcome::AlreadyVerified { stamped: true }));
