@@ -317,12 +317,9 @@ fn a_failed_round_is_retried() {
 #[test]
 fn no_network_says_how_to_supply_the_files() {
     let src = source(9);
-    // A port nobody listens on: connections are refused, as without a network.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    // A port held and never listened on: connections are refused, as without a network.
+    let refusing = common::ports::refusing_port();
+    let port = refusing.port;
     let cache = tempfile::tempdir().unwrap();
     let mirror = format!("http://127.0.0.1:{port}/mnist/");
     let target = cache.path().join("new");
@@ -471,11 +468,8 @@ fn cli_download_reports_404_and_timeouts_with_the_url() {
 
 #[test]
 fn cli_download_without_network_explains_the_manual_route() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let refusing = common::ports::refusing_port();
+    let port = refusing.port;
     let cache = tempfile::tempdir().unwrap();
     common::tflayers()
         .args([
