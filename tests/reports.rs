@@ -9,7 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use anyhow::{bail, Result};
+use anyhow::bail;
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
@@ -157,24 +157,6 @@ fn metrics_files_hold_what_was_printed_in_both_forms() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("Metrics written to"));
 }
 
-/// Reads an event folder with TensorBoard's own Python reader (`python/tensorboard_scalars.py`).
-fn tensorboard_scalars(dir: &Path) -> Result<Value> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".venv/bin/python");
-    if !python.is_file() {
-        bail!("{} is missing: run `make setup`", python.display());
-    }
-    let output = std::process::Command::new(python)
-        .arg(root.join("python/tensorboard_scalars.py"))
-        .arg(dir)
-        .env("TF_CPP_MIN_LOG_LEVEL", "2")
-        .output()?;
-    if !output.status.success() {
-        bail!("{}", String::from_utf8_lossy(&output.stderr));
-    }
-    Ok(serde_json::from_slice(&output.stdout)?)
-}
-
 #[test]
 fn tensorboard_events_hold_the_runs_scalars() {
     let data = common::tiny_mnist();
@@ -192,7 +174,7 @@ fn tensorboard_events_hold_the_runs_scalars() {
         ],
     );
     article_lines(&output.stdout);
-    let events = tensorboard_scalars(&board).unwrap();
+    let events = common::tensorboard_scalars(&board);
     let runs = events.as_object().unwrap();
     assert_eq!(runs.keys().collect::<Vec<_>>(), ["hidden"], "{events}");
     let tags = runs["hidden"].as_object().unwrap();
@@ -377,9 +359,9 @@ fn on_a_terminal(command: &str, no_color: bool) -> Vec<u8> {
     cmd.args(["-q", "-e", "-c"])
         .arg(format!("stty cols 100; {command}"))
         .arg("/dev/null")
-        .env("TERM", "xterm-256color")
-        .env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR");
+        .env("TERM", "xterm-256color");
+    // `script` passes its environment on to the binary it runs.
+    common::without_program_vars(&mut cmd);
     if no_color {
         cmd.env("NO_COLOR", "1");
     } else {

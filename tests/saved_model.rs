@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 fn ok(output: Output) -> String {
@@ -13,17 +13,6 @@ fn ok(output: Output) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout).unwrap()
-}
-
-/// The project's venv Python (`make setup` creates it; `make test` runs it first).
-fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `make setup` before `cargo test`",
-        python.display()
-    );
-    python
 }
 
 #[test]
@@ -81,7 +70,7 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
         data = data.path(),
         ckpt = ckpt.join("ckpt-2/variables"),
     );
-    let output = std::process::Command::new(python())
+    let output = std::process::Command::new(common::python())
         .args(["-c", &script])
         .env("TF_CPP_MIN_LOG_LEVEL", "2")
         .output()

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod ports;
 pub mod process;
 
 use std::collections::BTreeMap;
@@ -21,14 +22,16 @@ pub const TINY_TEST: usize = 200;
 pub const TINY_VALIDATION: usize = 100;
 
 /// The program's own environment variables. No test inherits them, so that a developer's
-/// settings (data folder, models folder, mirrors, offline mode, Python) cannot change what a
-/// test runs; a test that means one sets it on the command.
-pub const PROGRAM_VARS: [&str; 5] = [
+/// settings (data folder, models folder, mirrors, offline mode, Python) or the mark of a
+/// restarted run (oneDNN's default) cannot change what a test runs; a test that means one
+/// sets it on the command.
+pub const PROGRAM_VARS: [&str; 6] = [
     "TFLAYERS_DATA_DIR",
     "TFLAYERS_MODELS_DIR",
     "TFLAYERS_MIRRORS",
     "TFLAYERS_OFFLINE",
     "TFLAYERS_PYTHON",
+    tflayers::onednn::DEFAULT_MARK,
 ];
 
 /// Removes [`PROGRAM_VARS`] from the environment `cmd` will run with.
@@ -166,6 +169,19 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         }
     }
     files
+}
+
+/// The scalars of an event folder, read by TensorBoard's own Python reader
+/// (`python/tensorboard_scalars.py`, with the venv's Python), as JSON: run -> tag -> points.
+pub fn tensorboard_scalars(dir: &Path) -> serde_json::Value {
+    let output = std::process::Command::new(python())
+        .arg(project().join("python/tensorboard_scalars.py"))
+        .arg(dir)
+        .env("TF_CPP_MIN_LOG_LEVEL", "2")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 /// A process's output as text (lossy).
