@@ -11,23 +11,7 @@ use std::path::Path;
 use assert_cmd::Command;
 
 fn train(data_dir: &Path) -> Command {
-    let mut cmd = common::tflayers();
-    cmd.args([
-        "train",
-        "--model",
-        "dense",
-        "--steps",
-        "1",
-        "--batch-size",
-        "10",
-    ])
-    .arg("--validation-size")
-    .arg(common::TINY_VALIDATION.to_string())
-    .arg("--models-dir")
-    .arg(common::models_dir())
-    .arg("--data-dir")
-    .arg(data_dir);
-    cmd
+    common::train("dense", 1, 10, data_dir)
 }
 
 #[test]

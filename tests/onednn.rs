@@ -18,19 +18,13 @@ const STEPS: u64 = 10;
 fn train(model: &str, value: Option<&str>, dir: &Path) -> (serde_json::Value, String) {
     let data = common::tiny_mnist();
     let metrics = dir.join(format!("{model}-{}.jsonl", value.unwrap_or("auto")));
-    let mut cmd = common::tflayers();
+    let mut cmd = common::train(model, STEPS, 10, data.path());
     cmd.env_remove(VARIABLE).env_remove(DEFAULT_MARK);
     if let Some(value) = value {
         cmd.env(VARIABLE, value);
     }
     let output = cmd
-        .args(["train", "--model", model, "--steps", &STEPS.to_string()])
-        .args(["--batch-size", "10"])
-        .args(["--log-every", "1", "--quiet", "--validation-size", "100"])
-        .arg("--data-dir")
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+        .args(["--log-every", "1", "--quiet"])
         .arg("--metrics")
         .arg(&metrics)
         .output()

@@ -10,20 +10,8 @@ use std::process::Output;
 
 /// `train` on the tiny data with small batches; `extra` adds flags.
 fn train(data: &Path, model: &str, steps: u64, extra: &[&str]) -> Output {
-    common::tflayers()
-        .args(["train", "--model", model, "--steps", &steps.to_string()])
-        .args([
-            "--batch-size",
-            "12",
-            "--log-every",
-            "10",
-            "--validation-size",
-        ])
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    common::train(model, steps, 12, data)
+        .args(["--log-every", "10"])
         .args(extra)
         .output()
         .unwrap()
@@ -202,20 +190,7 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
         &["ckpt-4", "checkpoint of model \"hidden\"", "--model hidden"],
     );
     // Another batch size, or fewer total steps than the checkpoint holds.
-    let output = common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "hidden",
-            "--steps",
-            "8",
-            "--batch-size",
-            "20",
-        ])
-        .args(["--validation-size", "100", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let output = common::train("hidden", 8, 20, data.path())
         .arg("--resume")
         .arg(&ckpt)
         .output()

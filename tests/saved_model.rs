@@ -21,26 +21,8 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     let runs = tempfile::tempdir().unwrap();
     let model = runs.path().join("model");
     let ckpt = runs.path().join("ckpt");
-    let stdout = ok(common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "hidden",
-            "--steps",
-            "2",
-            "--batch-size",
-            "10",
-        ])
-        .args([
-            "--log-every",
-            "10",
-            "--validation-size",
-            "100",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let stdout = ok(common::train("hidden", 2, 10, data.path())
+        .args(["--log-every", "10"])
         .arg("--save")
         .arg(&model)
         .arg("--checkpoint-dir")

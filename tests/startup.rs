@@ -15,15 +15,11 @@ fn info_logs_are_hidden_without_starting_twice() {
     );
     let tensorflow_default = tflayers::tf::env::onednn_enabled().unwrap();
     let data = common::tiny_mnist();
-    let output = common::tflayers()
+    let output = assert_cmd::Command::from_std(common::train_on("dense", 1, 10, data.path()))
         .env_remove("TF_CPP_MIN_LOG_LEVEL")
         .env_remove(VARIABLE)
         .env_remove(DEFAULT_MARK)
-        .args(["train", "--model", "dense", "--steps", "1", "--quiet"])
-        .args(["--batch-size", "10", "--validation-size", "0", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+        .args(["--quiet", "--validation-size", "0"])
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);

@@ -102,6 +102,18 @@ pub fn tiny_mnist() -> tempfile::TempDir {
     dir
 }
 
+/// Synthetic training and test images in the small datasets of the data tests.
+pub const SMALL_TRAIN: usize = 30;
+pub const SMALL_TEST: usize = 10;
+
+/// A temporary folder holding a small synthetic MNIST ([`SMALL_TRAIN`] and [`SMALL_TEST`]
+/// images), for the data commands, which need no training-sized split.
+pub fn small_mnist() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_synthetic_mnist(dir.path(), SMALL_TRAIN, SMALL_TEST, 3).expect("synthetic MNIST");
+    dir
+}
+
 /// Points `cmd` at the tiny dataset in `data` (its validation split, no download) and at the
 /// project's exported models.
 pub fn tiny_data_flags<'c>(
@@ -138,6 +150,11 @@ pub fn train_command(model: &str, steps: u64, batch: u64, data: &Path) -> std::p
     let mut cmd = train_on(model, steps, batch, data);
     cmd.args(["--validation-size", &TINY_VALIDATION.to_string()]);
     cmd
+}
+
+/// [`train_command`] for `assert_cmd`'s assertions.
+pub fn train(model: &str, steps: u64, batch: u64, data: &Path) -> assert_cmd::Command {
+    assert_cmd::Command::from_std(train_command(model, steps, batch, data))
 }
 
 /// `tflayers train` of `dense` for two steps of 10 images on the tiny dataset in `data`.
@@ -182,6 +199,41 @@ pub fn tensorboard_scalars(dir: &Path) -> serde_json::Value {
         .unwrap();
     assert!(output.status.success(), "{}", text(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// The article's lines of a `train` run's stdout, checked to be nothing else.
+pub fn article_lines(stdout: &[u8]) -> Vec<String> {
+    let text = String::from_utf8(stdout.to_vec()).unwrap();
+    let lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let (steps, last) = lines.split_at(lines.len() - 1);
+    for line in steps {
+        assert!(
+            line.starts_with("Step ") && line.contains(", training batch accuracy "),
+            "not an article line: {line:?}\n{text}"
+        );
+    }
+    assert!(last[0].starts_with("Test accuracy: "), "{text}");
+    lines
+}
+
+/// Fails unless `path` is a PNG of `size` with some ink (more than 1% and less than half of
+/// its pixels not white) and more than 100 pixels of each of `colours`.
+pub fn assert_png(path: &Path, size: (u32, u32), colours: &[[u8; 3]]) {
+    let image = image::open(path)
+        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
+        .to_rgb8();
+    assert_eq!(image.dimensions(), size, "{}", path.display());
+    let not_white = image.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+    let total = (size.0 * size.1) as usize;
+    assert!(
+        not_white * 100 > total && not_white * 2 < total,
+        "{}: {not_white} of {total} pixels are not white",
+        path.display()
+    );
+    for colour in colours {
+        let n = image.pixels().filter(|p| &p.0 == colour).count();
+        assert!(n > 100, "{}: only {n} pixels of {colour:?}", path.display());
+    }
 }
 
 /// A process's output as text (lossy).
