@@ -108,16 +108,22 @@ test-rust: models
 
 test: lint test-rust test-python
 
-# Tests on the real MNIST files (run by .ci/run when a copy is present): they print that
-# they ran on real data.
+# Tests on the real data sets (run by .ci/run): MNIST in REAL_MNIST, Fashion-MNIST in
+# REAL_FASHION_MNIST (where Debian's dataset-fashion-mnist package installs it). Every one of
+# them must run and print that it ran on real data (.ci/real-tests counts them); a missing
+# folder fails here, naming what to get.
 REAL_MNIST ?= $(DATA_DIR)
-# Debian's dataset-fashion-mnist package installs Fashion-MNIST here; its test runs when present.
 REAL_FASHION_MNIST ?= /usr/share/datasets/fashion-mnist
-FASHION_FILTER := $(if $(wildcard $(REAL_FASHION_MNIST)/train-images-idx3-ubyte.gz),,--skip fashion)
+FASHION_PACKAGE := dataset-fashion-mnist
 test-real: models
+	@test -f $(REAL_MNIST)/train-images-idx3-ubyte.gz || \
+	  { echo "error: no MNIST in $(REAL_MNIST): pass REAL_MNIST=DIR" >&2; exit 1; }
+	@test -f $(REAL_FASHION_MNIST)/train-images-idx3-ubyte.gz || \
+	  { echo "error: no Fashion-MNIST in $(REAL_FASHION_MNIST): apt-get install $(FASHION_PACKAGE)," \
+	    "or pass REAL_FASHION_MNIST=DIR" >&2; exit 1; }
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) TFLAYERS_REAL_FASHION_MNIST=$(REAL_FASHION_MNIST) \
-	  cargo test $(CARGO_FLAGS) --test real_mnist -- --ignored --nocapture --test-threads 1 $(FASHION_FILTER)
-	TFLAYERS_REAL_MNIST=$(REAL_MNIST) cargo test $(CARGO_FLAGS) --test compare -- --ignored --nocapture --test-threads 1
+	  .ci/real-tests real_mnist $(CARGO_FLAGS)
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) .ci/real-tests compare $(CARGO_FLAGS)
 
 # Rust against Python (tests/compare.rs, also part of `make test`): the five models on a tiny
 # generated dataset must be identical, and a perturbed Python side must be caught.

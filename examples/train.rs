@@ -10,6 +10,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
+use tflayers::config::{DEFAULT_DATA_DIR, DEFAULT_STEPS};
 use tflayers::manifest::resolve_models_dir;
 use tflayers::{
     read_data_sets_with, step_line, test_line, train, Manifest, Model, Observer, RunConfig,
@@ -31,7 +32,29 @@ impl Observer for Article {
     }
 }
 
+/// What `--help` prints.
+fn usage() -> String {
+    format!(
+        "Trains the article's conv2 model with the tflayers library and prints the article's \
+         lines.\n\n\
+         Usage: train [DATA_DIR] [STEPS]\n\n\
+         Arguments:\n  \
+         [DATA_DIR]  the folder of the four MNIST .gz files [default: {}]\n  \
+         [STEPS]     training steps [default: {}]\n\n\
+         Options:\n  \
+         -h, --help  Print help\n",
+        DEFAULT_DATA_DIR, DEFAULT_STEPS
+    )
+}
+
 fn main() -> Result<()> {
+    if std::env::args()
+        .skip(1)
+        .any(|arg| arg == "-h" || arg == "--help")
+    {
+        print!("{}", usage());
+        return Ok(());
+    }
     let mut args = std::env::args().skip(1);
     let mut config = RunConfig {
         model: "conv2".to_string(),

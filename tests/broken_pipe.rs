@@ -16,15 +16,7 @@ const SIGPIPE: i32 = 13;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 fn command(args: &[&str]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tflayers"));
-    for var in [
-        "TFLAYERS_DATA_DIR",
-        "TFLAYERS_MODELS_DIR",
-        "TFLAYERS_MIRRORS",
-        "TFLAYERS_PYTHON",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::tflayers_process();
     cmd.env("TFLAYERS_OFFLINE", "1")
         .args(args)
         .stdin(Stdio::null())

@@ -80,26 +80,9 @@ fn a_missing_data_file_is_named_with_what_to_do() {
 #[test]
 fn train_prints_only_the_articles_lines_on_stdout() {
     let data = common::tiny_mnist();
-    let output = tflayers()
-        .args([
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            "30",
-            "--log-every",
-            "10",
-        ])
-        .args([
-            "--batch-size",
-            "20",
-            "--validation-size",
-            "100",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let output = common::train("dense", 30, 20, data.path())
+        .env("TFLAYERS_OFFLINE", "1")
+        .args(["--log-every", "10"])
         .output()
         .unwrap();
     assert!(

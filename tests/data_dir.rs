@@ -11,23 +11,7 @@ use std::path::Path;
 use assert_cmd::Command;
 
 fn train(data_dir: &Path) -> Command {
-    let mut cmd = common::tflayers();
-    cmd.args([
-        "train",
-        "--model",
-        "dense",
-        "--steps",
-        "1",
-        "--batch-size",
-        "10",
-    ])
-    .arg("--validation-size")
-    .arg(common::TINY_VALIDATION.to_string())
-    .arg("--models-dir")
-    .arg(common::models_dir())
-    .arg("--data-dir")
-    .arg(data_dir);
-    cmd
+    common::train("dense", 1, 10, data_dir)
 }
 
 #[test]
@@ -36,9 +20,11 @@ fn a_mistyped_folder_is_named_first_and_not_downloaded_into() {
     let real = root.path().join("mnist");
     fs::create_dir(&real).unwrap();
     let typo = root.path().join("mnsit");
-    // A mirror nobody listens on: a download attempt would show up in the output.
+    // A mirror where connections are refused: a download attempt would show up in the output.
+    let refusing = common::ports::refusing_port();
     let output = train(&typo)
-        .args(["--mirror", "http://127.0.0.1:9/", "--retries", "0"])
+        .args(["--retries", "0", "--mirror"])
+        .arg(format!("http://127.0.0.1:{}/", refusing.port))
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -75,13 +61,15 @@ fn a_file_given_as_the_folder_is_named_with_its_folder() {
 #[test]
 fn a_failed_download_is_summarised_once() {
     let root = tempfile::tempdir().unwrap();
+    let refusing = common::ports::refusing_port();
+    let mirror = format!("http://127.0.0.1:{}/", refusing.port);
     let output = common::tflayers()
         .args([
             "download",
             "--retries",
             "1",
             "--mirror",
-            "http://127.0.0.1:9/",
+            &mirror,
             "--data-dir",
         ])
         .arg(root.path())
@@ -89,9 +77,9 @@ fn a_failed_download_is_summarised_once() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
-    let url = "http://127.0.0.1:9/train-images-idx3-ubyte.gz";
+    let url = format!("{mirror}train-images-idx3-ubyte.gz");
     // Two "downloading" lines (one per round), the summary line, the by-hand hint.
-    assert_eq!(stderr.matches(url).count(), 4, "{stderr}");
+    assert_eq!(stderr.matches(&url).count(), 4, "{stderr}");
     assert_eq!(stderr.matches("cannot connect").count(), 1, "{stderr}");
     assert!(stderr.contains("(2 times)"), "{stderr}");
     assert!(

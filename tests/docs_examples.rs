@@ -4,6 +4,8 @@
 //! expected line matches any text, `...` any lines, and `[DATA]` stands for the folder of
 //! generated files, which `TFLAYERS_DATA_DIR` names for these examples.
 
+mod common;
+
 use tflayers::mnist::fixtures::write_synthetic_mnist;
 
 /// The pages whose examples run; each of their blocks is either `console` (run) or tagged
@@ -12,6 +14,12 @@ const PAGES: [&str; 2] = ["docs/running.md", "README.md"];
 
 #[test]
 fn documented_examples_print_what_the_docs_say() {
+    // `trycmd` runs the binary with this process's environment and can set variables but not
+    // remove them: the program's own are removed here (the only test of this file, so no
+    // other thread reads the environment meanwhile), then the ones the examples need are set.
+    for var in common::PROGRAM_VARS {
+        std::env::remove_var(var);
+    }
     let data = tempfile::tempdir().unwrap();
     write_synthetic_mnist(data.path(), 60, 20, 7).unwrap();
     let cases = trycmd::TestCases::new();

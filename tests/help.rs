@@ -221,3 +221,104 @@ fn zero_steps_and_oversized_batches_are_refused_in_words() {
     ])
     .unwrap();
 }
+
+/// The subcommands a help page lists under `Commands:`, without clap's `help`.
+fn listed_subcommands(page: &str) -> Vec<String> {
+    page.lines()
+        .skip_while(|line| line.trim_end() != "Commands:")
+        .skip(1)
+        .take_while(|line| line.starts_with("  "))
+        .filter_map(|line| line.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .map(String::from)
+        .collect()
+}
+
+/// Every subcommand path in clap's tree (`["data", "info"]`, ...), inner ones included.
+fn clap_subcommands(command: &clap::Command, prefix: &[String], into: &mut Vec<Vec<String>>) {
+    for sub in command.get_subcommands() {
+        if sub.is_hide_set() || sub.get_name() == "help" {
+            continue;
+        }
+        let mut path = prefix.to_vec();
+        path.push(sub.get_name().to_string());
+        clap_subcommands(sub, &path, into);
+        into.push(path);
+    }
+}
+
+/// `tflayers --help` lists the subcommands; each one's `--help` (and each nested one's, as
+/// its parent's page lists them) prints its usage on stdout and exits 0. The pages walked
+/// are exactly clap's tree, so a subcommand missing from a listing fails too.
+#[test]
+fn every_subcommand_listed_by_the_binary_prints_its_help() {
+    let mut pending = vec![Vec::<String>::new()];
+    let mut visited = Vec::new();
+    while let Some(path) = pending.pop() {
+        let output = common::tflayers()
+            .args(&path)
+            .arg("--help")
+            .output()
+            .unwrap();
+        let stdout = common::text(&output.stdout);
+        let shown = format!("tflayers {}", path.join(" "));
+        assert!(
+            output.status.success(),
+            "`{shown} --help`: {}",
+            common::text(&output.stderr)
+        );
+        let usage = format!("Usage: {}", shown.trim_end());
+        assert!(stdout.contains(&usage), "`{shown} --help`: {stdout}");
+        for sub in listed_subcommands(&stdout) {
+            let mut next = path.clone();
+            next.push(sub);
+            pending.push(next);
+        }
+        if !path.is_empty() {
+            visited.push(path);
+        }
+    }
+    let mut expected = Vec::new();
+    clap_subcommands(&tflayers::cli::command(), &[], &mut expected);
+    visited.sort();
+    expected.sort();
+    // The issue counted eleven subcommands; the walk must at least find those.
+    assert!(visited.len() >= 11, "{visited:?}");
+    assert_eq!(
+        visited, expected,
+        "the help pages list other subcommands than clap's tree"
+    );
+}
+
+/// Each library example (every `examples/*.rs`) answers `--help` with its usage, through
+/// `cargo run --example`, as its documentation runs it.
+#[test]
+fn every_library_example_prints_its_help() {
+    let mut examples: Vec<String> = std::fs::read_dir(common::project().join("examples"))
+        .unwrap()
+        .filter_map(|entry| {
+            let path = entry.unwrap().path();
+            let name = path.file_stem()?.to_str()?.to_string();
+            (path.extension()? == "rs").then_some(name)
+        })
+        .collect();
+    examples.sort();
+    assert!(!examples.is_empty(), "no examples/*.rs");
+    for name in examples {
+        let output = std::process::Command::new(env!("CARGO"))
+            .args(["run", "--quiet", "--example", &name, "--", "--help"])
+            .current_dir(common::project())
+            .output()
+            .unwrap();
+        let stdout = common::text(&output.stdout);
+        assert!(
+            output.status.success(),
+            "cargo run --example {name} -- --help: {}",
+            common::text(&output.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("Usage: {name} ")),
+            "{name}: {stdout}"
+        );
+    }
+}

@@ -17,17 +17,8 @@ fn installed_copy(into: &Path) -> std::path::PathBuf {
 }
 
 fn run_elsewhere(bin: &Path, cwd: &Path) -> Command {
-    let mut cmd = Command::new(bin);
+    let mut cmd = common::program(bin);
     cmd.current_dir(cwd).env_remove("LD_LIBRARY_PATH");
-    for var in [
-        "TFLAYERS_DATA_DIR",
-        "TFLAYERS_MODELS_DIR",
-        "TFLAYERS_MIRRORS",
-        "TFLAYERS_OFFLINE",
-        "TFLAYERS_PYTHON",
-    ] {
-        cmd.env_remove(var);
-    }
     cmd
 }
 

@@ -1,179 +1,39 @@
-//! Ctrl-C and SIGTERM on real `train` processes: the first signal finishes the step,
-//! checkpoints, prints how to resume and exits with 128 + the signal (130, 143); resuming then
-//! prints exactly what an uninterrupted run prints. A signal after the last step lets the
-//! test-set evaluation finish and says so; a second signal quits at once, leaving every file
-//! under its name complete.
+//! Ctrl-C and SIGTERM on real `train` processes, at each stage of a run: the first signal
+//! while training finishes the step, checkpoints, prints how to resume and exits with 128 +
+//! the signal (130, 143), and resuming then prints exactly what an uninterrupted run prints; a
+//! first signal after the last step lets the test-set evaluation finish and says so; a second
+//! signal, while training or while evaluating, quits at once, leaving every file under its
+//! name complete.
 //!
-//! Every wait is bounded: a child that does not print or exit in time is killed and the test
-//! fails, so a broken handler cannot hang the suite.
+//! Every wait is bounded (`common::process`): a child that does not print or exit in time is
+//! killed and the test fails, so a broken handler cannot hang the suite. The bound after a
+//! signal is the program's own promise, counted from the signal, not from the start.
 
 mod common;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::Command;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use common::process::{Running, SIGNAL_BOUND, START_BOUND};
 use tflayers::mnist::fixtures::write_synthetic_mnist;
 
-/// The longest a child may take to print an awaited line or to exit after a signal.
-const BOUND: Duration = Duration::from_secs(120);
-
 fn base_command(data: &Path, steps: u64) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tflayers"));
-    cmd.env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR")
-        .args(["train", "--model", "dense", "--steps", &steps.to_string()])
-        .args([
-            "--batch-size",
-            "10",
-            "--log-every",
-            "5",
-            "--validation-size",
-            "100",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir());
+    let mut cmd = common::train_command("dense", steps, 10, data);
+    cmd.args(["--log-every", "5"]);
     cmd
-}
-
-/// A running `tflayers` whose stdout and stderr lines arrive on channels read by threads;
-/// killed when dropped.
-struct Running {
-    child: Child,
-    out: Stream,
-    err: Stream,
-}
-
-/// One output of the child: its lines as they come, and the text received so far.
-struct Stream {
-    lines: Receiver<String>,
-    text: String,
-}
-
-impl Stream {
-    fn read(source: impl Read + Send + 'static) -> Stream {
-        let (send, lines) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(source).lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Stream {
-            lines,
-            text: String::new(),
-        }
-    }
-
-    /// Waits until `deadline` for a line containing `wanted`.
-    fn wait_for(&mut self, wanted: &str, deadline: Instant) -> bool {
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.text.push_str(&line);
-                    self.text.push('\n');
-                    if line.contains(wanted) {
-                        return true;
-                    }
-                }
-                Err(_) => return false,
-            }
-        }
-    }
-
-    /// Everything, once the child has exited (the threads end at EOF).
-    fn drain(&mut self) -> String {
-        while let Ok(line) = self.lines.recv_timeout(Duration::from_secs(10)) {
-            self.text.push_str(&line);
-            self.text.push('\n');
-        }
-        std::mem::take(&mut self.text)
-    }
-}
-
-impl Running {
-    fn start(mut cmd: Command) -> Running {
-        let mut child = cmd
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let out = Stream::read(child.stdout.take().unwrap());
-        let err = Stream::read(child.stderr.take().unwrap());
-        Running { child, out, err }
-    }
-
-    /// Waits (at most [`BOUND`]) for a stdout line containing `wanted`.
-    fn wait_for_stdout(&mut self, wanted: &str) {
-        if !self.out.wait_for(wanted, Instant::now() + BOUND) {
-            let _ = self.child.kill();
-            panic!(
-                "no {wanted:?} on stdout within {BOUND:?}:\n{}",
-                self.out.text
-            );
-        }
-    }
-
-    /// Waits (at most [`BOUND`]) for a stderr line containing `wanted`.
-    fn wait_for_stderr(&mut self, wanted: &str) {
-        if !self.err.wait_for(wanted, Instant::now() + BOUND) {
-            let _ = self.child.kill();
-            panic!(
-                "no {wanted:?} on stderr within {BOUND:?}:\n{}",
-                self.err.text
-            );
-        }
-    }
-
-    fn signal(&self, signal: libc::c_int) {
-        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
-        // SAFETY: plain kill(2) on our own child.
-        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    }
-
-    /// Waits (at most [`BOUND`]) for the exit; returns (status, all stdout, all stderr).
-    fn finish(mut self) -> (Option<i32>, String, String) {
-        let deadline = Instant::now() + BOUND;
-        let status = loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = self.child.kill();
-                let _ = self.child.wait();
-                panic!(
-                    "the process did not exit within {BOUND:?}; stderr:\n{}",
-                    self.err.drain()
-                );
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
-        (status.code(), self.out.drain(), self.err.drain())
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `cmd`, waits for its first article line, sends `signal`; returns (status, stdout,
 /// stderr).
-fn interrupt(cmd: Command, signal: libc::c_int) -> (Option<i32>, String, String) {
-    let mut running = Running::start(cmd);
-    running.wait_for_stdout("Step 0,");
+fn interrupt(mut cmd: Command, signal: libc::c_int) -> (Option<i32>, String, String) {
+    let mut running = Running::start(&mut cmd);
+    running.wait_for_stdout("Step 0,", START_BOUND);
     running.signal(signal);
-    running.finish()
+    let (status, stdout, stderr) = running.finish(SIGNAL_BOUND);
+    (status.code(), stdout, stderr)
 }
 
 fn run_ok(mut cmd: Command) -> String {
@@ -258,36 +118,48 @@ fn long_evaluation(data: &Path, extra: &[&std::ffi::OsStr]) -> Running {
     write_synthetic_mnist(data, common::TINY_TRAIN, 20_000, 7).unwrap();
     let mut cmd = base_command(data, 1);
     cmd.args(["--eval-batch-size", "1"]).args(extra);
-    let mut running = Running::start(cmd);
-    running.wait_for_stdout("Step 0,");
+    let mut running = Running::start(&mut cmd);
+    running.wait_for_stdout("Step 0,", START_BOUND);
     thread::sleep(Duration::from_secs(1));
     running
 }
 
+/// What the first signal after the last step says, for Ctrl-C and SIGTERM alike.
 const FINISHING: &str = "the training steps are done; finishing the test-set evaluation";
 
-/// Ctrl-C once every step is trained: the run says the evaluation finishes, finishes it and
-/// exits 0.
-#[test]
-fn sigint_during_the_final_evaluation_lets_it_finish() {
+/// A first signal once every step is trained: the run says the evaluation finishes, finishes
+/// it and exits 0.
+fn first_signal_during_the_final_evaluation(signal: libc::c_int) {
     let data = tempfile::tempdir().unwrap();
     let running = long_evaluation(data.path(), &[]);
-    running.signal(libc::SIGINT);
-    let (code, stdout, stderr) = running.finish();
+    running.signal(signal);
+    // The evaluation of 20,000 images one by one is the run's work, not a reaction to the
+    // signal: it gets the start-up bound.
+    let (status, stdout, stderr) = running.finish(START_BOUND);
     assert!(stderr.contains(FINISHING), "{stderr}");
     assert!(
         !stderr.contains("stopping after the current step"),
         "{stderr}"
     );
-    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(status.code(), Some(0), "{stderr}");
     assert!(stdout.contains("Test accuracy"), "{stdout}");
 }
 
-/// A second signal quits at once (status 128 + that signal), and every file under a name the
-/// run uses is complete: the checkpoint's state reads back and the run resumes from it, the
-/// metrics file exists only as its `.partial`, the `--save` folder not at all.
 #[test]
-fn a_second_signal_quits_at_once_without_a_half_written_file() {
+fn sigint_during_the_final_evaluation_lets_it_finish() {
+    first_signal_during_the_final_evaluation(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_during_the_final_evaluation_lets_it_finish() {
+    first_signal_during_the_final_evaluation(libc::SIGTERM);
+}
+
+/// A second signal during the final evaluation quits at once (status 128 + that signal, the
+/// message of `twice`), and every file under a name the run uses is complete: the
+/// checkpoint's state reads back and the run resumes from it, the metrics file exists only as
+/// its `.partial`, the `--save` folder not at all.
+fn second_signal_during_the_evaluation(signal: libc::c_int, status: i32, twice: &str) {
     let data = tempfile::tempdir().unwrap();
     let runs = tempfile::tempdir().unwrap();
     let ckpt = runs.path().join("ckpt");
@@ -304,15 +176,12 @@ fn a_second_signal_quits_at_once_without_a_half_written_file() {
             saved.as_os_str(),
         ],
     );
-    running.signal(libc::SIGTERM);
-    running.wait_for_stderr(FINISHING);
-    running.signal(libc::SIGTERM);
-    let (code, stdout, stderr) = running.finish();
-    assert_eq!(code, Some(143), "{stderr}");
-    assert!(
-        stderr.contains("Terminated twice: quitting now"),
-        "{stderr}"
-    );
+    running.signal(signal);
+    running.wait_for_stderr(FINISHING, SIGNAL_BOUND);
+    running.signal(signal);
+    let (code, stdout, stderr) = running.finish(SIGNAL_BOUND);
+    assert_eq!(code.code(), Some(status), "{stderr}");
+    assert!(stderr.contains(twice), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stdout.contains("Test accuracy"), "{stdout}");
     assert!(!metrics.exists(), "a metrics file under its final name");
@@ -324,4 +193,49 @@ fn a_second_signal_quits_at_once_without_a_half_written_file() {
     resume.arg("--resume").arg(&ckpt);
     let resumed = run_ok(resume);
     assert!(resumed.contains("Test accuracy"), "{resumed}");
+}
+
+#[test]
+fn a_second_sigterm_during_the_evaluation_quits_at_once_without_a_half_written_file() {
+    second_signal_during_the_evaluation(libc::SIGTERM, 143, "Terminated twice: quitting now");
+}
+
+#[test]
+fn a_second_sigint_during_the_evaluation_quits_at_once_without_a_half_written_file() {
+    second_signal_during_the_evaluation(libc::SIGINT, 130, "Interrupted twice: quitting now");
+}
+
+/// A second Ctrl-C while a training step runs quits at once, before the step ends and before
+/// any checkpoint: status 130, no resume command, no checkpoint folder under its final name.
+/// The steps are long (`conv2` on batches of 2,000 images) so that the second signal, sent as
+/// soon as the first one's message is out, lands inside the step.
+#[test]
+fn a_second_sigint_during_a_training_step_quits_at_once() {
+    let data = tempfile::tempdir().unwrap();
+    write_synthetic_mnist(data.path(), 2_100, 100, 7).unwrap();
+    let runs = tempfile::tempdir().unwrap();
+    let ckpt = runs.path().join("ckpt");
+    let mut cmd = common::train_command("conv2", 10_000_000, 2_000, data.path());
+    cmd.args(["--log-every", "1", "--checkpoint-dir"])
+        .arg(&ckpt);
+    let mut running = Running::start(&mut cmd);
+    running.wait_for_stdout("Step 0,", START_BOUND);
+    running.signal(libc::SIGINT);
+    running.wait_for_stderr("stopping after the current step", SIGNAL_BOUND);
+    running.signal(libc::SIGINT);
+    let (status, stdout, stderr) = running.finish(SIGNAL_BOUND);
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(
+        stderr.contains("Interrupted twice: quitting now"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Resume with:"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(!stdout.contains("Test accuracy"), "{stdout}");
+    let finished: Vec<_> = fs::read_dir(&ckpt)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with("ckpt-"))
+        .collect();
+    assert!(finished.is_empty(), "checkpoints written: {finished:?}");
 }

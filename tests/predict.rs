@@ -150,21 +150,9 @@ fn ok(output: Output) -> String {
 }
 
 fn train_and_save(data: &Path, model: &Path) {
-    ok(common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            "150",
-            "--batch-size",
-            "20",
-        ])
+    ok(common::train_on("dense", 150, 20, data)
         .args(["--learning-rate", "0.003", "--log-every", "50"])
-        .args(["--validation-size", VALIDATION, "--data-dir"])
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir())
+        .args(["--validation-size", VALIDATION])
         .arg("--save")
         .arg(model)
         .output()

@@ -205,7 +205,7 @@ fn real_mnist_downloads_from_a_local_mirror_and_is_stamped() {
     let server = http_server::Server::start(routes);
     let cache = tempfile::tempdir().unwrap();
     let target = cache.path().join("mnist");
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tflayers"))
+    let output = common::tflayers_process()
         .args(["download", "--retries", "0", "--data-dir"])
         .arg(&target)
         .arg("--mirror")

@@ -1,7 +1,8 @@
 //! The outputs around a run, as a user gets them: `--metrics` files that hold what was
-//! printed, TensorBoard events read back by TensorBoard's own reader, `plot` figures, the
-//! `reproduce --report` folder, the progress bar on a terminal, and stdout that keeps only the
-//! article's lines through all of it.
+//! printed, TensorBoard events read back by TensorBoard's own reader, `plot` figures, refused
+//! output paths, and the observers' fan-out; stdout keeps only the article's lines through
+//! all of it. `reproduce_report.rs` and `progress_bar.rs` hold the report folder and the
+//! progress bar.
 
 mod common;
 
@@ -9,10 +10,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use anyhow::{bail, Result};
+use anyhow::bail;
 use assert_cmd::Command;
 use predicates::prelude::*;
-use serde_json::Value;
 
 use tflayers::metrics::partial_path;
 use tflayers::metrics::Run;
@@ -27,23 +27,9 @@ fn tflayers() -> Command {
 
 /// `tflayers train` on a tiny dataset: 30 steps of 20 images, logged every 10.
 fn train(data: &Path, model: &str, seed: u32, extra: &[&std::ffi::OsStr]) -> Output {
-    let output = tflayers()
-        .args([
-            "train",
-            "--model",
-            model,
-            "--steps",
-            "30",
-            "--log-every",
-            "10",
-        ])
-        .args(["--batch-size", "20", "--validation-size", "100"])
-        .arg("--seed")
-        .arg(seed.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let output = common::train(model, 30, 20, data)
+        .env_remove("NO_COLOR")
+        .args(["--log-every", "10", "--seed", &seed.to_string()])
         .args(extra)
         .output()
         .unwrap();
@@ -57,21 +43,6 @@ fn train(data: &Path, model: &str, seed: u32, extra: &[&std::ffi::OsStr]) -> Out
 
 fn os(path: &Path) -> &std::ffi::OsStr {
     path.as_os_str()
-}
-
-/// The article's lines of a `train` run's stdout, checked to be nothing else.
-fn article_lines(stdout: &[u8]) -> Vec<String> {
-    let text = String::from_utf8(stdout.to_vec()).unwrap();
-    let lines: Vec<String> = text.lines().map(str::to_string).collect();
-    let (steps, last) = lines.split_at(lines.len() - 1);
-    for line in steps {
-        assert!(
-            line.starts_with("Step ") && line.contains(", training batch accuracy "),
-            "not an article line: {line:?}\n{text}"
-        );
-    }
-    assert!(last[0].starts_with("Test accuracy: "), "{text}");
-    lines
 }
 
 #[test]
@@ -90,7 +61,7 @@ fn metrics_files_hold_what_was_printed_in_both_forms() {
             os(&csv),
         ],
     );
-    let lines = article_lines(&output.stdout);
+    let lines = common::article_lines(&output.stdout);
     let run = Run::read(&jsonl).unwrap();
     let from_csv = Run::read(&csv).unwrap();
     assert_eq!(
@@ -157,24 +128,6 @@ fn metrics_files_hold_what_was_printed_in_both_forms() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("Metrics written to"));
 }
 
-/// Reads an event folder with TensorBoard's own Python reader (`python/tensorboard_scalars.py`).
-fn tensorboard_scalars(dir: &Path) -> Result<Value> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = root.join(".venv/bin/python");
-    if !python.is_file() {
-        bail!("{} is missing: run `make setup`", python.display());
-    }
-    let output = std::process::Command::new(python)
-        .arg(root.join("python/tensorboard_scalars.py"))
-        .arg(dir)
-        .env("TF_CPP_MIN_LOG_LEVEL", "2")
-        .output()?;
-    if !output.status.success() {
-        bail!("{}", String::from_utf8_lossy(&output.stderr));
-    }
-    Ok(serde_json::from_slice(&output.stdout)?)
-}
-
 #[test]
 fn tensorboard_events_hold_the_runs_scalars() {
     let data = common::tiny_mnist();
@@ -191,8 +144,8 @@ fn tensorboard_events_hold_the_runs_scalars() {
             os(&metrics),
         ],
     );
-    article_lines(&output.stdout);
-    let events = tensorboard_scalars(&board).unwrap();
+    common::article_lines(&output.stdout);
+    let events = common::tensorboard_scalars(&board);
     let runs = events.as_object().unwrap();
     assert_eq!(runs.keys().collect::<Vec<_>>(), ["hidden"], "{events}");
     let tags = runs["hidden"].as_object().unwrap();
@@ -235,24 +188,6 @@ fn tensorboard_events_hold_the_runs_scalars() {
     assert_eq!(points("test/loss"), [(30, last.test_loss.unwrap())]);
 }
 
-fn assert_png(path: &Path, size: (u32, u32), colours: &[[u8; 3]]) {
-    let image = image::open(path)
-        .unwrap_or_else(|e| panic!("{} does not decode: {e}", path.display()))
-        .to_rgb8();
-    assert_eq!(image.dimensions(), size, "{}", path.display());
-    let not_white = image.pixels().filter(|p| p.0 != [255, 255, 255]).count();
-    let total = (size.0 * size.1) as usize;
-    assert!(
-        not_white * 100 > total && not_white * 2 < total,
-        "{}: {not_white} of {total} pixels are not white",
-        path.display()
-    );
-    for colour in colours {
-        let n = image.pixels().filter(|p| &p.0 == colour).count();
-        assert!(n > 100, "{}: only {n} pixels of {colour:?}", path.display());
-    }
-}
-
 #[test]
 fn plot_draws_two_runs_as_png_and_svg_of_the_requested_size() {
     let data = common::tiny_mnist();
@@ -282,7 +217,7 @@ fn plot_draws_two_runs_as_png_and_svg_of_the_requested_size() {
         .stdout("")
         .stderr(predicate::str::contains("Plotted 2 run(s)"));
     // The two runs' line colours (the first two of the palette) are both there.
-    assert_png(&png, (800, 420), &[[31, 119, 180], [255, 127, 14]]);
+    common::assert_png(&png, (800, 420), &[[31, 119, 180], [255, 127, 14]]);
 
     let svg = out.path().join("curves.svg");
     tflayers()
@@ -368,155 +303,6 @@ fn bad_outputs_are_refused_naming_the_flag_or_file() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("given twice"));
-}
-
-/// Runs `command` under `script`, so that it gets a terminal (a pseudo-terminal of 100
-/// columns) the way a user's shell would give it one.
-fn on_a_terminal(command: &str, no_color: bool) -> Vec<u8> {
-    let mut cmd = std::process::Command::new("script");
-    cmd.args(["-q", "-e", "-c"])
-        .arg(format!("stty cols 100; {command}"))
-        .arg("/dev/null")
-        .env("TERM", "xterm-256color")
-        .env_remove("TFLAYERS_DATA_DIR")
-        .env_remove("TFLAYERS_MODELS_DIR");
-    if no_color {
-        cmd.env("NO_COLOR", "1");
-    } else {
-        cmd.env_remove("NO_COLOR");
-    }
-    let output = cmd
-        .output()
-        .expect("`script` (util-linux) runs the command on a pseudo-terminal");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    output.stdout
-}
-
-#[test]
-fn the_progress_bar_draws_on_a_terminal_and_never_on_stdout() {
-    let data = common::tiny_mnist();
-    let out = tempfile::tempdir().unwrap();
-    let binary = assert_cmd::cargo::cargo_bin("tflayers");
-    for (no_color, quiet) in [(false, false), (true, false), (false, true)] {
-        let stdout_file = out.path().join("stdout.txt");
-        let command = format!(
-            "'{}' train --model conv1 --steps 60 --log-every 20 --batch-size 20 \
-             --validation-size 100 --data-dir '{}' --models-dir '{}' --metrics '{}' \
-             --tensorboard '{}' {} > '{}'",
-            binary.display(),
-            data.path().display(),
-            common::models_dir().display(),
-            out.path().join("m.csv").display(),
-            out.path().join("tb").display(),
-            if quiet { "--quiet" } else { "" },
-            stdout_file.display()
-        );
-        let terminal = String::from_utf8_lossy(&on_a_terminal(&command, no_color)).into_owned();
-        // stdout, piped to a file, holds the article's lines and nothing else.
-        let lines = article_lines(&fs::read(&stdout_file).unwrap());
-        assert_eq!(lines.len(), 4, "{lines:?}");
-        let bar = terminal.contains("conv1") && terminal.contains("/60 00:00:");
-        assert_eq!(bar, !quiet, "quiet {quiet}: {terminal:?}");
-        if !quiet {
-            assert!(terminal.contains(" img/s "), "{terminal:?}");
-            // Cyan is the bar's colour; NO_COLOR takes colours and bold away.
-            let coloured = terminal.contains("\u{1b}[36m");
-            assert_eq!(coloured, !no_color, "NO_COLOR {no_color}: {terminal:?}");
-        }
-    }
-}
-
-#[test]
-fn reproduce_report_writes_tables_and_figures() {
-    let data = common::tiny_mnist();
-    let out = tempfile::tempdir().unwrap();
-    let report = out.path().join("report");
-    let output = tflayers()
-        .args([
-            "reproduce",
-            "--steps",
-            "4",
-            "--log-every",
-            "2",
-            "--batch-size",
-            "10",
-        ])
-        .args(["--validation-size", "100", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .arg("--report")
-        .arg(&report)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(!stdout.contains("report"), "{stdout}");
-    let models = ["dense", "hidden", "conv1", "conv2", "dropout"];
-
-    let summary: Value =
-        serde_json::from_str(&fs::read_to_string(report.join("summary.json")).unwrap()).unwrap();
-    let rows = summary["models"].as_array().unwrap();
-    let names: Vec<&str> = rows.iter().map(|r| r["model"].as_str().unwrap()).collect();
-    assert_eq!(names, models);
-    assert_eq!(summary["settings"]["steps"], 4);
-    let tests: Vec<&str> = stdout
-        .lines()
-        .filter_map(|l| l.strip_prefix("Test accuracy: "))
-        .collect();
-    for ((row, printed), name) in rows.iter().zip(&tests).zip(models) {
-        let accuracy = row["test_accuracy"].as_f64().unwrap();
-        assert_eq!(&format_g(accuracy), printed, "{name}");
-        let run = Run::read(&report.join(row["metrics"].as_str().unwrap())).unwrap();
-        assert_eq!(run.header.run.model, name);
-        assert_eq!(run.last.unwrap().test_accuracy, Some(accuracy));
-        assert_eq!(row["validation_total"], 100);
-        assert_png(
-            &report.join(row["curves"].as_str().unwrap()),
-            (1200, 500),
-            &[],
-        );
-    }
-    assert_png(&report.join("curves/all.png"), (1200, 500), &[]);
-    assert_png(&report.join("accuracy.png"), (1000, 560), &[]);
-
-    let markdown = fs::read_to_string(report.join("summary.md")).unwrap();
-    let table: Vec<&str> = markdown.lines().filter(|l| l.starts_with("| ")).collect();
-    assert_eq!(table.len(), 1 + models.len(), "{markdown}");
-    let article = ["-", "0.94", "0.97", "-", "-"].map(|f| format!(" | {f} | "));
-    for (i, (line, name)) in table[1..].iter().zip(models).enumerate() {
-        assert!(line.starts_with(&format!("| {name} | ")), "{line}");
-        assert!(
-            line.contains(&format!(" | {}{}", tests[i], article[i])),
-            "{line}"
-        );
-    }
-    let note = r#"no figure for dense ("not impressive"), conv2 ("better"), dropout ("better")"#;
-    assert!(markdown.contains(note), "{markdown}");
-    assert!(rows[0]["article_accuracy"].is_null() && rows[0]["article_words"] == "not impressive");
-    assert_eq!(rows[1]["article_accuracy"], 0.94);
-    for figure in ["accuracy.png", "curves/all.png", "curves/dropout.png"] {
-        assert!(markdown.contains(&format!("]({figure})")), "{figure}");
-    }
-    // The tiny data set is generated, not MNIST: the report says so, as the headers do.
-    assert!(
-        markdown.contains(
-            "; trained on data that is not the published files: train-images-idx3-ubyte.gz, \
-             train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz \
-             (generated test data)."
-        ),
-        "{markdown}"
-    );
-    let note = summary["settings"]["unpublished_data"].as_str().unwrap();
-    assert!(note.ends_with("(generated test data)"), "{note}");
 }
 
 #[derive(Default)]

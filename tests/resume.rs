@@ -5,25 +5,13 @@
 mod common;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 /// `train` on the tiny data with small batches; `extra` adds flags.
 fn train(data: &Path, model: &str, steps: u64, extra: &[&str]) -> Output {
-    common::tflayers()
-        .args(["train", "--model", model, "--steps", &steps.to_string()])
-        .args([
-            "--batch-size",
-            "12",
-            "--log-every",
-            "10",
-            "--validation-size",
-        ])
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    common::train(model, steps, 12, data)
+        .args(["--log-every", "10"])
         .args(extra)
         .output()
         .unwrap()
@@ -48,24 +36,6 @@ fn stderr(output: &Output) -> String {
 
 fn path_arg(path: &Path) -> &str {
     path.to_str().unwrap()
-}
-
-/// Every file under `dir` with its bytes, to show that a failed run changed nothing.
-fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut files = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(next) = stack.pop() {
-        for entry in fs::read_dir(&next).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                files.push((path.clone(), fs::read(&path).unwrap()));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Fails with `want` unless the run failed (status 1, no panic) saying all of `want`.
@@ -213,32 +183,46 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
             "2",
         ],
     ));
-    let before = snapshot(&ckpt);
+    let before = common::snapshot(&ckpt);
     // Another model.
     assert_refused(
         &train(data.path(), "dense", 8, &["--resume", path_arg(&ckpt)]),
         &["ckpt-4", "checkpoint of model \"hidden\"", "--model hidden"],
     );
     // Another batch size, or fewer total steps than the checkpoint holds.
-    let output = common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "hidden",
-            "--steps",
-            "8",
-            "--batch-size",
-            "20",
-        ])
-        .args(["--validation-size", "100", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let output = common::train("hidden", 8, 20, data.path())
         .arg("--resume")
         .arg(&ckpt)
         .output()
         .unwrap();
     assert_refused(&output, &["--batch-size 12"]);
+    // Another learning rate, or another validation size (the same data folder).
+    assert_refused(
+        &train(
+            data.path(),
+            "hidden",
+            8,
+            &["--learning-rate", "0.001", "--resume", path_arg(&ckpt)],
+        ),
+        &[
+            "ckpt-4",
+            "was trained with --learning-rate 0.0001",
+            "resume with the same --learning-rate",
+        ],
+    );
+    let mut other_validation = common::train_on("hidden", 8, 12, data.path());
+    other_validation
+        .args(["--validation-size", "50"])
+        .arg("--resume")
+        .arg(&ckpt);
+    assert_refused(
+        &other_validation.output().unwrap(),
+        &[
+            "ckpt-4",
+            "was trained with --validation-size 100",
+            "resume with the same --validation-size",
+        ],
+    );
     assert_refused(
         &train(data.path(), "hidden", 3, &["--resume", path_arg(&ckpt)]),
         &["step 4", "--steps 4 or more"],
@@ -266,7 +250,7 @@ fn bad_resume_folders_are_refused_naming_the_path_and_what_to_do() {
         &["already holds checkpoints", "--resume"],
     );
     assert_eq!(
-        snapshot(&ckpt),
+        common::snapshot(&ckpt),
         before,
         "a refused run changed the checkpoints"
     );

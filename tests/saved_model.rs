@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Output;
 
 fn ok(output: Output) -> String {
@@ -15,43 +15,14 @@ fn ok(output: Output) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
-/// The project's venv Python (`make setup` creates it; `make test` runs it first).
-fn python() -> PathBuf {
-    let python = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    assert!(
-        python.exists(),
-        "{} is missing: run `make setup` before `cargo test`",
-        python.display()
-    );
-    python
-}
-
 #[test]
 fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     let data = common::tiny_mnist();
     let runs = tempfile::tempdir().unwrap();
     let model = runs.path().join("model");
     let ckpt = runs.path().join("ckpt");
-    let stdout = ok(common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "hidden",
-            "--steps",
-            "2",
-            "--batch-size",
-            "10",
-        ])
-        .args([
-            "--log-every",
-            "10",
-            "--validation-size",
-            "100",
-            "--data-dir",
-        ])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
+    let stdout = ok(common::train("hidden", 2, 10, data.path())
+        .args(["--log-every", "10"])
         .arg("--save")
         .arg(&model)
         .arg("--checkpoint-dir")
@@ -81,7 +52,7 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
         data = data.path(),
         ckpt = ckpt.join("ckpt-2/variables"),
     );
-    let output = std::process::Command::new(python())
+    let output = std::process::Command::new(common::python())
         .args(["-c", &script])
         .env("TF_CPP_MIN_LOG_LEVEL", "2")
         .output()

@@ -8,21 +8,8 @@ fn the_metrics_header_records_the_manifests_thread_defaults() {
     let data = common::tiny_mnist();
     let out = tempfile::tempdir().unwrap();
     let metrics = out.path().join("run.jsonl");
-    common::tflayers()
+    common::train("dense", 2, 10, data.path())
         .env("TFLAYERS_OFFLINE", "1")
-        .args([
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            "2",
-            "--batch-size",
-            "10",
-        ])
-        .args(["--validation-size", "100", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
         .arg("--metrics")
         .arg(&metrics)
         .assert()

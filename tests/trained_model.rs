@@ -87,20 +87,8 @@ fn a_damaged_trained_model_is_named_before_anything_loads() {
         .arg(common::models_dir())
         .arg(&image);
     assert_refused(&predict.output().unwrap(), &[&file, remedy]);
-    let mut resume = common::tflayers();
-    resume
-        .args([
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            "4",
-            "--batch-size",
-            "10",
-        ])
-        .arg("--resume")
-        .arg(&model);
-    common::tiny_data_flags(&mut resume, data.path());
+    let mut resume = common::train("dense", 4, 10, data.path());
+    resume.arg("--offline").arg("--resume").arg(&model);
     assert_refused(&resume.output().unwrap(), &[&file, remedy]);
     fs::write(&variables, &bytes).unwrap();
 
@@ -127,20 +115,8 @@ fn resume_from_an_intact_trained_model_says_it_needs_a_checkpoint() {
     let data = common::tiny_mnist();
     let root = tempfile::tempdir().unwrap();
     let model = saved_model(root.path(), data.path());
-    let mut resume = common::tflayers();
-    resume
-        .args([
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            "4",
-            "--batch-size",
-            "10",
-        ])
-        .arg("--resume")
-        .arg(&model);
-    common::tiny_data_flags(&mut resume, data.path());
+    let mut resume = common::train("dense", 4, 10, data.path());
+    resume.arg("--offline").arg("--resume").arg(&model);
     assert_refused(
         &resume.output().unwrap(),
         &["this is a trained model (`train --save`), not a checkpoint folder"],

@@ -8,10 +8,9 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 /// The limit: above every small file a run writes (JSON, metrics lines, the lock), below
@@ -19,14 +18,7 @@ use std::process::{Command, Output};
 const SMALL_LIMIT: u64 = 16 * 1024;
 
 fn tflayers(args: &[&str], paths: &[(&str, &Path)]) -> Command {
-    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("tflayers"));
-    for var in [
-        "TFLAYERS_DATA_DIR",
-        "TFLAYERS_MODELS_DIR",
-        "TFLAYERS_OFFLINE",
-    ] {
-        cmd.env_remove(var);
-    }
+    let mut cmd = common::tflayers_process();
     cmd.args(args);
     for (flag, path) in paths {
         cmd.arg(flag).arg(path);
@@ -35,25 +27,13 @@ fn tflayers(args: &[&str], paths: &[(&str, &Path)]) -> Command {
     cmd
 }
 
+/// `dense` on batches of 10 for `steps` steps, logging every 5, with `paths` (flag, path).
 fn train(data: &Path, steps: u64, paths: &[(&str, &Path)]) -> Command {
-    let steps = steps.to_string();
-    let mut cmd = tflayers(
-        &[
-            "train",
-            "--model",
-            "dense",
-            "--steps",
-            &steps,
-            "--batch-size",
-            "10",
-            "--log-every",
-            "5",
-            "--validation-size",
-            "100",
-        ],
-        paths,
-    );
-    cmd.arg("--data-dir").arg(data);
+    let mut cmd = common::train_command("dense", steps, 10, data);
+    cmd.args(["--log-every", "5"]);
+    for (flag, path) in paths {
+        cmd.arg(flag).arg(path);
+    }
     cmd
 }
 
@@ -83,24 +63,6 @@ fn run_ok(mut cmd: Command) {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// Every file under `root` (relative path -> bytes).
-fn snapshot(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in fs::read_dir(&dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let relative = path.strip_prefix(root).unwrap().to_path_buf();
-                files.insert(relative, fs::read(&path).unwrap());
-            }
-        }
-    }
-    files
 }
 
 /// The run failed cleanly: exit status 1, an `error:` naming `named`, no panic.
@@ -134,7 +96,7 @@ fn a_checkpoint_that_cannot_be_written_leaves_the_previous_one() {
     let runs = tempfile::tempdir().unwrap();
     let ckpt = runs.path().join("ckpt");
     run_ok(train(data.path(), 10, &[("--checkpoint-dir", &ckpt)]));
-    let before = snapshot(&ckpt);
+    let before = common::snapshot(&ckpt);
     let output = run_limited(train(data.path(), 20, &[("--resume", &ckpt)]), SMALL_LIMIT);
     let error = assert_failed_naming(&output, &ckpt.display().to_string());
     assert!(
@@ -142,7 +104,7 @@ fn a_checkpoint_that_cannot_be_written_leaves_the_previous_one() {
         "{error}"
     );
     assert!(error.contains("File too large"), "{error}");
-    assert_eq!(snapshot(&ckpt), before, "{}", text(&output.stderr));
+    assert_eq!(common::snapshot(&ckpt), before, "{}", text(&output.stderr));
     assert_eq!(leftovers(&ckpt), Vec::<String>::new());
     // The folder still resumes.
     run_ok(train(data.path(), 12, &[("--resume", &ckpt)]));
@@ -154,14 +116,14 @@ fn a_trained_model_that_cannot_be_saved_leaves_the_previous_one() {
     let runs = tempfile::tempdir().unwrap();
     let saved = runs.path().join("trained");
     run_ok(train(data.path(), 5, &[("--save", &saved)]));
-    let before = snapshot(&saved);
+    let before = common::snapshot(&saved);
     let mut cmd = train(data.path(), 10, &[("--save", &saved)]);
     cmd.arg("--overwrite");
     let output = run_limited(cmd, SMALL_LIMIT);
     let error = assert_failed_naming(&output, &saved.display().to_string());
     assert!(error.contains("nothing there was changed"), "{error}");
     assert!(error.contains("File too large"), "{error}");
-    assert_eq!(snapshot(&saved), before);
+    assert_eq!(common::snapshot(&saved), before);
     assert_eq!(leftovers(runs.path()), Vec::<String>::new());
 }
 
@@ -209,11 +171,11 @@ fn a_report_that_cannot_be_written_leaves_the_previous_one() {
         cmd
     };
     run_ok(reproduce());
-    let before = snapshot(&report);
+    let before = common::snapshot(&report);
     let output = run_limited(reproduce(), SMALL_LIMIT);
     let error = assert_failed_naming(&output, &report.display().to_string());
     assert!(error.contains("File too large"), "{error}");
-    let after = snapshot(&report);
+    let after = common::snapshot(&report);
     for (name, bytes) in &before {
         let now = after
             .get(name)

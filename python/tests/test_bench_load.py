@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import json
 import subprocess
 import sys
@@ -17,26 +16,8 @@ import numpy_dataset
 SCRIPT = Path(__file__).resolve().parents[1] / "bench_load.py"
 
 
-def _write_idx(path: Path, magic: int, array: numpy.ndarray) -> None:
-    header = numpy.array([magic, *array.shape], dtype=">u4").tobytes()
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.astype(numpy.uint8).tobytes())
-
-
-def _write_mnist(folder: Path, train_n: int, test_n: int) -> None:
-    random = numpy.random.RandomState(3)
-    for name, magic, shape in [
-        (numpy_dataset.TRAIN_IMAGES_FILE, 0x803, (train_n, 28, 28)),
-        (numpy_dataset.TRAIN_LABELS_FILE, 0x801, (train_n,)),
-        (numpy_dataset.TEST_IMAGES_FILE, 0x803, (test_n, 28, 28)),
-        (numpy_dataset.TEST_LABELS_FILE, 0x801, (test_n,)),
-    ]:
-        high = 256 if len(shape) == 3 else 10
-        _write_idx(folder / name, magic, random.randint(0, high, size=shape))
-
-
-def test_same_arrays_as_read_data_sets(tmp_path):
-    _write_mnist(tmp_path, 40, 7)
+def test_same_arrays_as_read_data_sets(tmp_path, write_mnist):
+    write_mnist(tmp_path, 40, 7)
     fast = bench_load.load(tmp_path, 15)
     reference = numpy_dataset.read_data_sets(tmp_path, validation_size=15)
     for name in ("train", "validation", "test"):
@@ -51,15 +32,15 @@ def test_same_arrays_as_read_data_sets(tmp_path):
         numpy.testing.assert_array_equal(one_hot.argmax(axis=1), labels)
 
 
-def test_bad_files_are_rejected(tmp_path):
-    _write_mnist(tmp_path, 4, 2)
-    _write_idx(tmp_path / numpy_dataset.TEST_LABELS_FILE, 0x801, numpy.array([3, 10]))
+def test_bad_files_are_rejected(tmp_path, write_mnist, write_idx):
+    write_mnist(tmp_path, 4, 2)
+    write_idx(tmp_path / numpy_dataset.TEST_LABELS_FILE, 0x801, numpy.array([3, 10]))
     with pytest.raises(ValueError, match="labels must be digits"):
         bench_load.load(tmp_path, 1)
 
 
-def test_script_prints_one_json_line_per_timed_load(tmp_path):
-    _write_mnist(tmp_path, 12, 3)
+def test_script_prints_one_json_line_per_timed_load(tmp_path, write_mnist):
+    write_mnist(tmp_path, 12, 3)
     output = subprocess.run(
         [sys.executable, str(SCRIPT), "--data-dir", str(tmp_path), "--validation-size", "2"]
         + ["--repeat", "2"],

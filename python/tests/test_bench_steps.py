@@ -1,37 +1,12 @@
 """python/bench_steps.py, the Python side of `tflayers bench`, on a tiny generated MNIST."""
 
-import gzip
 import io
 import json
-import struct
 
-import numpy
 import pytest
 
 import bench_steps
-import numpy_dataset
 import train
-
-
-def _write_idx(path, magic, array):
-    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.astype(numpy.uint8).tobytes())
-
-
-@pytest.fixture(scope="module")
-def tiny_mnist(tmp_path_factory):
-    """60 training (10 of them validation) and 23 test images of random pixels."""
-    folder = tmp_path_factory.mktemp("mnist")
-    rng = numpy.random.RandomState(9)
-    for images_file, labels_file, n in [
-        (numpy_dataset.TRAIN_IMAGES_FILE, numpy_dataset.TRAIN_LABELS_FILE, 60),
-        (numpy_dataset.TEST_IMAGES_FILE, numpy_dataset.TEST_LABELS_FILE, 23),
-    ]:
-        _write_idx(folder / images_file, 0x803, rng.randint(0, 256, size=(n, 28, 28)))
-        _write_idx(folder / labels_file, 0x801, rng.randint(0, 10, size=n))
-    return folder
-
 
 SETTINGS = ["--batch-size", "7", "--log-every", "2", "--validation-size", "10"]
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import struct
 from pathlib import Path
 
 import numpy
@@ -73,27 +71,8 @@ def test_batch_size_is_checked():
             data.next_batch(size)
 
 
-def _write_idx(path: Path, magic: int, array: numpy.ndarray) -> None:
-    header = struct.pack(f">{1 + array.ndim}I", magic, *array.shape)
-    with gzip.open(path, "wb") as stream:
-        stream.write(header + array.astype(numpy.uint8).tobytes())
-
-
-def _write_mnist(folder: Path, train_n: int, test_n: int) -> tuple[numpy.ndarray, ...]:
-    rng = numpy.random.RandomState(3)
-    train_images = rng.randint(0, 256, size=(train_n, 28, 28)).astype(numpy.uint8)
-    train_labels = rng.randint(0, 10, size=train_n).astype(numpy.uint8)
-    test_images = rng.randint(0, 256, size=(test_n, 28, 28)).astype(numpy.uint8)
-    test_labels = rng.randint(0, 10, size=test_n).astype(numpy.uint8)
-    _write_idx(folder / numpy_dataset.TRAIN_IMAGES_FILE, 0x803, train_images)
-    _write_idx(folder / numpy_dataset.TRAIN_LABELS_FILE, 0x801, train_labels)
-    _write_idx(folder / numpy_dataset.TEST_IMAGES_FILE, 0x803, test_images)
-    _write_idx(folder / numpy_dataset.TEST_LABELS_FILE, 0x801, test_labels)
-    return train_images, train_labels, test_images, test_labels
-
-
-def test_read_data_sets_splits_validation_first(tmp_path):
-    train_images, train_labels, test_images, test_labels = _write_mnist(tmp_path, 12, 4)
+def test_read_data_sets_splits_validation_first(tmp_path, write_mnist):
+    train_images, train_labels, test_images, test_labels = write_mnist(tmp_path, 12, 4)
     sets = numpy_dataset.read_data_sets(tmp_path, validation_size=5, seed=1)
     assert sets.train.num_examples == 7
     assert sets.validation.num_examples == 5
@@ -110,14 +89,14 @@ def test_read_data_sets_splits_validation_first(tmp_path):
     assert sets.test.labels.argmax(axis=1).tolist() == test_labels.tolist()
 
 
-def test_read_data_sets_errors(tmp_path):
-    _write_mnist(tmp_path, 6, 2)
+def test_read_data_sets_errors(tmp_path, write_mnist, write_idx):
+    write_mnist(tmp_path, 6, 2)
     with pytest.raises(ValueError, match="must leave training examples"):
         numpy_dataset.read_data_sets(tmp_path, validation_size=6)
     (tmp_path / numpy_dataset.TEST_LABELS_FILE).unlink()
     with pytest.raises(FileNotFoundError, match="put the four standard MNIST files"):
         numpy_dataset.read_data_sets(tmp_path, validation_size=1)
-    _write_idx(tmp_path / numpy_dataset.TEST_LABELS_FILE, 0x803, numpy.zeros((2, 1, 1)))
+    write_idx(tmp_path / numpy_dataset.TEST_LABELS_FILE, 0x803, numpy.zeros((2, 1, 1)))
     with pytest.raises(ValueError, match="expected IDX magic number 0x00000801"):
         numpy_dataset.read_data_sets(tmp_path, validation_size=1)
 

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod mirror;
+
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};

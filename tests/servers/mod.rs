@@ -1,6 +1,5 @@
 //! `python/serve.py` for the integration tests: start a server (on loopback, its default) and
-//! wait for its target, check in /proc/net where it listens, kill it with the test, and read
-//! TensorBoard event folders with the venv's Python.
+//! wait for its target, check in /proc/net where it listens, and kill it with the test.
 
 #![allow(dead_code)]
 
@@ -13,19 +12,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::thread;
 use std::time::Duration;
 
-pub fn project() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-pub fn python() -> PathBuf {
-    let python = project().join(".venv/bin/python");
-    assert!(
-        python.is_file(),
-        "{} is missing: run `make setup`",
-        python.display()
-    );
-    python
-}
+pub use crate::common::{project, python};
 
 /// One server-backed test at a time: each server is a TensorFlow process of ~0.5 GB.
 pub fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -183,21 +170,4 @@ pub fn assert_listens_on_loopback_only(port: u16) {
             "port {port} listens on {address}, not only on loopback"
         );
     }
-}
-
-/// The scalars of an event folder, read by TensorBoard's own Python reader
-/// (`python/tensorboard_scalars.py`), as JSON.
-pub fn tensorboard_scalars(dir: &Path) -> serde_json::Value {
-    let output = Command::new(python())
-        .arg(project().join("python/tensorboard_scalars.py"))
-        .arg(dir)
-        .env("TF_CPP_MIN_LOG_LEVEL", "2")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    serde_json::from_slice(&output.stdout).unwrap()
 }
