@@ -124,6 +124,7 @@ test-real: models
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) TFLAYERS_REAL_FASHION_MNIST=$(REAL_FASHION_MNIST) \
 	  .ci/real-tests real_mnist $(CARGO_FLAGS)
 	TFLAYERS_REAL_MNIST=$(REAL_MNIST) .ci/real-tests compare $(CARGO_FLAGS)
+	TFLAYERS_REAL_MNIST=$(REAL_MNIST) .ci/real-tests serving $(CARGO_FLAGS)
 
 # Rust against Python (tests/compare.rs, also part of `make test`): the five models on a tiny
 # generated dataset must be identical, and a perturbed Python side must be caught.

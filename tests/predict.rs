@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::succeeded;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -140,23 +142,16 @@ fn write_image(dir: &Path, i: usize, pixels: &[u8]) -> PathBuf {
     }
 }
 
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 fn train_and_save(data: &Path, model: &Path) {
-    ok(common::train_on("dense", 150, 20, data)
-        .args(["--learning-rate", "0.003", "--log-every", "50"])
-        .args(["--validation-size", VALIDATION])
-        .arg("--save")
-        .arg(model)
-        .output()
-        .unwrap());
+    succeeded(
+        common::train_on("dense", 150, 20, data)
+            .args(["--learning-rate", "0.003", "--log-every", "50"])
+            .args(["--validation-size", VALIDATION])
+            .arg("--save")
+            .arg(model)
+            .output()
+            .unwrap(),
+    );
 }
 
 #[test]
@@ -169,19 +164,21 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
 
     let csv = work.path().join("predictions.csv");
     let png = work.path().join("confusion.png");
-    let evaluation = ok(common::tflayers()
-        .args(["evaluate", "--model-dir"])
-        .arg(&model)
-        .args(["--validation-size", VALIDATION, "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .arg("--predictions")
-        .arg(&csv)
-        .arg("--confusion-png")
-        .arg(&png)
-        .output()
-        .unwrap());
+    let evaluation = succeeded(
+        common::tflayers()
+            .args(["evaluate", "--model-dir"])
+            .arg(&model)
+            .args(["--validation-size", VALIDATION, "--data-dir"])
+            .arg(data.path())
+            .arg("--models-dir")
+            .arg(common::models_dir())
+            .arg("--predictions")
+            .arg(&csv)
+            .arg("--confusion-png")
+            .arg(&png)
+            .output()
+            .unwrap(),
+    );
     assert!(evaluation.contains("Confusion matrix"), "{evaluation}");
     assert!(image::open(&png).unwrap().width() > 500);
     let evaluated: Vec<usize> = fs::read_to_string(&csv)
@@ -211,14 +208,16 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
         .enumerate()
         .map(|(i, pixels)| write_image(work.path(), i, pixels))
         .collect();
-    let json = ok(common::tflayers()
-        .args(["predict", "--json", "--model-dir"])
-        .arg(&model)
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .args(&images)
-        .output()
-        .unwrap());
+    let json = succeeded(
+        common::tflayers()
+            .args(["predict", "--json", "--model-dir"])
+            .arg(&model)
+            .arg("--models-dir")
+            .arg(common::models_dir())
+            .args(&images)
+            .output()
+            .unwrap(),
+    );
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(report["model"], "dense");
     let predictions = report["predictions"].as_array().unwrap();
@@ -250,14 +249,16 @@ fn predict_on_image_files_agrees_with_evaluate_on_the_same_digits() {
     }
 
     // The text form: one line per image, digit then the top three.
-    let text = ok(common::tflayers()
-        .args(["predict", "--model-dir"])
-        .arg(&model)
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .args(&images[..2])
-        .output()
-        .unwrap());
+    let text = succeeded(
+        common::tflayers()
+            .args(["predict", "--model-dir"])
+            .arg(&model)
+            .arg("--models-dir")
+            .arg(common::models_dir())
+            .args(&images[..2])
+            .output()
+            .unwrap(),
+    );
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 2, "{text}");
     assert!(

@@ -3,17 +3,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::Output;
+use common::succeeded;
 
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
+use std::path::Path;
 
 #[test]
 fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
@@ -21,14 +13,16 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     let runs = tempfile::tempdir().unwrap();
     let model = runs.path().join("model");
     let ckpt = runs.path().join("ckpt");
-    let stdout = ok(common::train("hidden", 2, 10, data.path())
-        .args(["--log-every", "10"])
-        .arg("--save")
-        .arg(&model)
-        .arg("--checkpoint-dir")
-        .arg(&ckpt)
-        .output()
-        .unwrap());
+    let stdout = succeeded(
+        common::train("hidden", 2, 10, data.path())
+            .args(["--log-every", "10"])
+            .arg("--save")
+            .arg(&model)
+            .arg("--checkpoint-dir")
+            .arg(&ckpt)
+            .output()
+            .unwrap(),
+    );
     let rust_line = stdout.lines().last().unwrap().to_string();
     assert!(rust_line.starts_with("Test accuracy: "), "{stdout}");
     let accuracy = rust_line.trim_start_matches("Test accuracy: ");
@@ -57,7 +51,7 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
         .env("TF_CPP_MIN_LOG_LEVEL", "2")
         .output()
         .unwrap();
-    let python_out = ok(output);
+    let python_out = succeeded(output);
     let mut lines = python_out.lines();
     assert_eq!(lines.next(), Some(rust_line.as_str()), "{python_out}");
     let variables: Vec<&str> = lines.filter_map(|l| l.strip_prefix("variable ")).collect();
@@ -73,15 +67,17 @@ fn python_loads_the_saved_model_with_the_accuracy_rust_reported() {
     }
 
     // `evaluate` reads the same model back and measures the same accuracy.
-    let evaluation = ok(common::tflayers()
-        .args(["evaluate", "--model-dir"])
-        .arg(&model)
-        .args(["--validation-size", "100", "--data-dir"])
-        .arg(data.path())
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .output()
-        .unwrap());
+    let evaluation = succeeded(
+        common::tflayers()
+            .args(["evaluate", "--model-dir"])
+            .arg(&model)
+            .args(["--validation-size", "100", "--data-dir"])
+            .arg(data.path())
+            .arg("--models-dir")
+            .arg(common::models_dir())
+            .output()
+            .unwrap(),
+    );
     assert!(
         evaluation.starts_with("Model hidden (2 steps) from "),
         "{evaluation}"

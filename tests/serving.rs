@@ -4,8 +4,10 @@
 
 mod common;
 
+use common::succeeded;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
 use image::GrayImage;
 use tflayers::mnist::dataset::pixel_to_f32;
@@ -13,16 +15,6 @@ use tflayers::mnist::fixtures::write_synthetic_mnist;
 
 /// Test images of the dataset the accuracy tests use: as many as MNIST's test set.
 const TEST_IMAGES: usize = 10_000;
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 fn project() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -70,7 +62,7 @@ fn train_and_save(model: &str, steps: &str, data: &Path, out: &Path) {
     cmd.args(["train", "--model", model, "--steps", steps])
         .args(["--batch-size", "10", "--log-every", "1000"]);
     common::tiny_data_flags(&mut cmd, data);
-    ok(cmd.arg("--save").arg(out).output().unwrap());
+    succeeded(cmd.arg("--save").arg(out).output().unwrap());
 }
 
 /// The accuracy on the line of `stdout` that starts with `label`, then a number.
@@ -122,14 +114,16 @@ fn saved_model_cli_gives_the_probabilities_predict_prints() {
     let image = work.path().join("one.png");
     digit.save(&image).unwrap();
     let inputs = work.path().join("inputs");
-    let stdout = ok(common::tflayers()
-        .args(["predict", "--json", "--model-dir"])
-        .arg(&model)
-        .arg("--save-inputs")
-        .arg(&inputs)
-        .arg(&image)
-        .output()
-        .unwrap());
+    let stdout = succeeded(
+        common::tflayers()
+            .args(["predict", "--json", "--model-dir"])
+            .arg(&model)
+            .arg("--save-inputs")
+            .arg(&inputs)
+            .arg(&image)
+            .output()
+            .unwrap(),
+    );
     let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let predicted: Vec<f32> = report["predictions"][0]["probabilities"]
         .as_array()
@@ -157,16 +151,18 @@ fn saved_model_cli_gives_the_probabilities_predict_prints() {
     // shortest decimal of its float32, so the float32 fed is the one predict fed.
     let expression = format!("images=[[{}]]", pixels.join(","));
     let outdir = work.path().join("cli");
-    let cli = ok(venv_program("saved_model_cli")
-        .args(["run", "--dir"])
-        .arg(&model)
-        .args(["--tag_set", "serve", "--signature_def", "serving_default"])
-        .arg("--input_exprs")
-        .arg(&expression)
-        .arg("--outdir")
-        .arg(&outdir)
-        .output()
-        .unwrap());
+    let cli = succeeded(
+        venv_program("saved_model_cli")
+            .args(["run", "--dir"])
+            .arg(&model)
+            .args(["--tag_set", "serve", "--signature_def", "serving_default"])
+            .arg("--input_exprs")
+            .arg(&expression)
+            .arg("--outdir")
+            .arg(&outdir)
+            .output()
+            .unwrap(),
+    );
     let served = read_npy_f32(&outdir.join("probabilities.npy"));
     assert_eq!(served.len(), 10, "{cli}");
     let largest = served
@@ -193,17 +189,21 @@ fn tf2_saved_model_load_gives_the_accuracy_evaluate_prints() {
     evaluate.args(["evaluate", "--model-dir"]).arg(&model);
     common::tiny_data_flags(&mut evaluate, data.path());
     let predictions = work.path().join("predictions.csv");
-    let rust = ok(evaluate
-        .arg("--predictions")
-        .arg(&predictions)
-        .output()
-        .unwrap());
+    let rust = succeeded(
+        evaluate
+            .arg("--predictions")
+            .arg(&predictions)
+            .output()
+            .unwrap(),
+    );
     let classes = work.path().join("classes.txt");
-    let python = ok(signature_eval(&model, data.path())
-        .arg("--classes")
-        .arg(&classes)
-        .output()
-        .unwrap());
+    let python = succeeded(
+        signature_eval(&model, data.path())
+            .arg("--classes")
+            .arg(&classes)
+            .output()
+            .unwrap(),
+    );
     let evaluated = accuracy(&rust, "Accuracy: ");
     let served = accuracy(&python, "Test accuracy: ");
     println!("evaluate: {evaluated}; tf.saved_model.load's signature: {served}");
@@ -242,11 +242,13 @@ fn a_tflite_conv2_predicts_the_classes_evaluate_writes() {
     let model = work.path().join("conv2");
     train_and_save("conv2", "5", data.path(), &model);
     let tflite: PathBuf = work.path().join("conv2.tflite");
-    let converted = ok(python_script("export_tflite.py")
-        .arg(&model)
-        .arg(&tflite)
-        .output()
-        .unwrap());
+    let converted = succeeded(
+        python_script("export_tflite.py")
+            .arg(&model)
+            .arg(&tflite)
+            .output()
+            .unwrap(),
+    );
     assert!(converted.contains("wrote"), "{converted}");
     assert!(std::fs::metadata(&tflite).unwrap().len() > 1_000_000);
 
@@ -254,19 +256,23 @@ fn a_tflite_conv2_predicts_the_classes_evaluate_writes() {
     evaluate.args(["evaluate", "--model-dir"]).arg(&model);
     common::tiny_data_flags(&mut evaluate, data.path());
     let predictions = work.path().join("predictions.csv");
-    ok(evaluate
-        .arg("--predictions")
-        .arg(&predictions)
-        .output()
-        .unwrap());
+    succeeded(
+        evaluate
+            .arg("--predictions")
+            .arg(&predictions)
+            .output()
+            .unwrap(),
+    );
     let classes = work.path().join("classes.txt");
-    let lite = ok(signature_eval(&model, data.path())
-        .arg("--tflite")
-        .arg(&tflite)
-        .arg("--classes")
-        .arg(&classes)
-        .output()
-        .unwrap());
+    let lite = succeeded(
+        signature_eval(&model, data.path())
+            .arg("--tflite")
+            .arg(&tflite)
+            .arg("--classes")
+            .arg(&classes)
+            .output()
+            .unwrap(),
+    );
     let (agree, total) = agreement(&predictions, &classes);
     println!(
         "TFLite conv2: {agree} of {total} classes as evaluate's; accuracy {}",
@@ -301,58 +307,68 @@ fn on_real_mnist_a_trained_conv2_serves_through_tf2_and_tflite_as_evaluate_measu
     );
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("conv2");
-    ok(common::tflayers()
-        .args([
-            "train",
-            "--model",
-            "conv2",
-            "--steps",
-            "1000",
-            "--quiet",
-            "--offline",
-        ])
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--save")
-        .arg(&model)
-        .output()
-        .unwrap());
+    succeeded(
+        common::tflayers()
+            .args([
+                "train",
+                "--model",
+                "conv2",
+                "--steps",
+                "1000",
+                "--quiet",
+                "--offline",
+            ])
+            .arg("--data-dir")
+            .arg(&data)
+            .arg("--save")
+            .arg(&model)
+            .output()
+            .unwrap(),
+    );
     let predictions = work.path().join("predictions.csv");
-    let rust = ok(common::tflayers()
-        .args(["evaluate", "--offline", "--data-dir"])
-        .arg(&data)
-        .arg("--model-dir")
-        .arg(&model)
-        .arg("--predictions")
-        .arg(&predictions)
-        .output()
-        .unwrap());
+    let rust = succeeded(
+        common::tflayers()
+            .args(["evaluate", "--offline", "--data-dir"])
+            .arg(&data)
+            .arg("--model-dir")
+            .arg(&model)
+            .arg("--predictions")
+            .arg(&predictions)
+            .output()
+            .unwrap(),
+    );
     let evaluated = accuracy(&rust, "Accuracy: ");
 
     let tf2_classes = work.path().join("tf2.txt");
-    let tf2 = ok(python_script("signature_eval.py")
-        .arg(&model)
-        .arg(&data)
-        .arg("--classes")
-        .arg(&tf2_classes)
-        .output()
-        .unwrap());
+    let tf2 = succeeded(
+        python_script("signature_eval.py")
+            .arg(&model)
+            .arg(&data)
+            .arg("--classes")
+            .arg(&tf2_classes)
+            .output()
+            .unwrap(),
+    );
     let tflite = work.path().join("conv2.tflite");
-    ok(python_script("export_tflite.py")
-        .arg(&model)
-        .arg(&tflite)
-        .output()
-        .unwrap());
+    succeeded(
+        python_script("export_tflite.py")
+            .arg(&model)
+            .arg(&tflite)
+            .output()
+            .unwrap(),
+    );
     let lite_classes = work.path().join("lite.txt");
-    let lite = ok(python_script("signature_eval.py")
-        .arg(&model)
-        .arg(&data)
-        .arg("--tflite")
-        .arg(&tflite)
-        .arg("--classes")
-        .arg(&lite_classes)
-        .output()
-        .unwrap());
+    let lite = succeeded(
+        python_script("signature_eval.py")
+            .arg(&model)
+            .arg(&data)
+            .arg("--tflite")
+            .arg(&tflite)
+            .arg("--classes")
+            .arg(&lite_classes)
+            .output()
+            .unwrap(),
+    );
     let (tf2_agree, total) = agreement(&predictions, &tf2_classes);
     let (lite_agree, _) = agreement(&predictions, &lite_classes);
     println!(

@@ -4,8 +4,9 @@
 
 mod common;
 
+use common::succeeded;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use assert_cmd::Command as TestCommand;
 use tflayers::manifest::Manifest;
@@ -30,16 +31,6 @@ def small_conv(x_input, should_drop):
 /// 3*3*8 + 8 (convolution) + 14*14*8*10 + 10 (output layer).
 const PARAMETERS: u64 = 15_770;
 
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// A models folder holding a copy of the committed manifest and the user's model exported
 /// into it, as `export.py --add` leaves the project's `models/`.
 fn export_user_model(work: &Path) -> PathBuf {
@@ -52,20 +43,19 @@ fn export_user_model(work: &Path) -> PathBuf {
     .unwrap();
     let source = work.join("my_models.py");
     std::fs::write(&source, USER_MODEL).unwrap();
-    let project = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = project.join(".venv/bin/python");
-    assert!(python.exists(), "run `make setup` before `cargo test`");
-    let stdout = ok(Command::new(python)
-        .arg(project.join("python/export.py"))
-        .arg("--manifest")
-        .arg(models.join("manifest.json"))
-        .arg("--out")
-        .arg(&models)
-        .arg("--add")
-        .arg(format!("{}:small_conv", source.display()))
-        .env("TF_CPP_MIN_LOG_LEVEL", "2")
-        .output()
-        .unwrap());
+    let stdout = succeeded(
+        common::program(&common::python())
+            .arg(common::project().join("python/export.py"))
+            .arg("--manifest")
+            .arg(models.join("manifest.json"))
+            .arg("--out")
+            .arg(&models)
+            .arg("--add")
+            .arg(format!("{}:small_conv", source.display()))
+            .env("TF_CPP_MIN_LOG_LEVEL", "2")
+            .output()
+            .unwrap(),
+    );
     assert!(
         stdout.contains("tflayers train --model small_conv"),
         "{stdout}"
@@ -113,12 +103,14 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
     // train, with the article's lines, and a saved model.
     let saved = work.path().join("trained");
     let mut train = tflayers(data, &models, &["train"]);
-    let trained = ok(train
-        .args(small)
-        .arg("--save")
-        .arg(&saved)
-        .output()
-        .unwrap());
+    let trained = succeeded(
+        train
+            .args(small)
+            .arg("--save")
+            .arg(&saved)
+            .output()
+            .unwrap(),
+    );
     assert!(
         trained.contains("Step 0, training batch accuracy "),
         "{trained}"
@@ -126,11 +118,13 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
     assert!(trained.contains("Test accuracy: "), "{trained}");
 
     // evaluate and predict on the saved model.
-    let evaluated = ok(tflayers(data, &models, &["evaluate"])
-        .arg("--model-dir")
-        .arg(&saved)
-        .output()
-        .unwrap());
+    let evaluated = succeeded(
+        tflayers(data, &models, &["evaluate"])
+            .arg("--model-dir")
+            .arg(&saved)
+            .output()
+            .unwrap(),
+    );
     assert!(
         evaluated.contains("Model small_conv (40 steps)"),
         "{evaluated}"
@@ -141,14 +135,16 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
         image.put_pixel(14, y, image::Luma([255]));
     }
     image.save(&digit).unwrap();
-    let predicted = ok(common::tflayers()
-        .args(["predict", "--json", "--model-dir"])
-        .arg(&saved)
-        .arg("--models-dir")
-        .arg(&models)
-        .arg(&digit)
-        .output()
-        .unwrap());
+    let predicted = succeeded(
+        common::tflayers()
+            .args(["predict", "--json", "--model-dir"])
+            .arg(&saved)
+            .arg("--models-dir")
+            .arg(&models)
+            .arg(&digit)
+            .output()
+            .unwrap(),
+    );
     let report: serde_json::Value = serde_json::from_str(&predicted).unwrap();
     assert_eq!(report["model"], "small_conv");
     assert_eq!(
@@ -159,21 +155,23 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
     );
 
     // reproduce --models: its table has the model's row and no article figure.
-    let reproduced = ok(tflayers(
-        data,
-        &models,
-        &[
-            "reproduce",
-            "--models",
-            "small_conv",
-            "--steps",
-            "20",
-            "--quiet",
-        ],
-    )
-    .args(["--batch-size", "20"])
-    .output()
-    .unwrap());
+    let reproduced = succeeded(
+        tflayers(
+            data,
+            &models,
+            &[
+                "reproduce",
+                "--models",
+                "small_conv",
+                "--steps",
+                "20",
+                "--quiet",
+            ],
+        )
+        .args(["--batch-size", "20"])
+        .output()
+        .unwrap(),
+    );
     let row = reproduced
         .lines()
         .find(|l| l.starts_with("small_conv "))
@@ -182,33 +180,37 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
     assert!(!reproduced.contains("\n== dense"), "{reproduced}");
 
     // compare: Rust and Python on the same graph, bit for bit.
-    let compared = ok(tflayers(data, &models, &["compare"])
-        .args(small)
-        .args(["--log-every", "10"])
-        .output()
-        .unwrap());
+    let compared = succeeded(
+        tflayers(data, &models, &["compare"])
+            .args(small)
+            .args(["--log-every", "10"])
+            .output()
+            .unwrap(),
+    );
     assert!(
         compared.contains("verdict: identical: 4 logged steps"),
         "{compared}"
     );
 
     // bench: both sides timed.
-    let benched = ok(tflayers(
-        data,
-        &models,
-        &[
-            "bench",
-            "--models",
-            "small_conv",
-            "--steps",
-            "3",
-            "--repeat",
-            "1",
-        ],
-    )
-    .args(["--batch-size", "20", "--no-processes"])
-    .output()
-    .unwrap());
+    let benched = succeeded(
+        tflayers(
+            data,
+            &models,
+            &[
+                "bench",
+                "--models",
+                "small_conv",
+                "--steps",
+                "3",
+                "--repeat",
+                "1",
+            ],
+        )
+        .args(["--batch-size", "20", "--no-processes"])
+        .output()
+        .unwrap(),
+    );
     assert!(
         benched.lines().any(|l| l.starts_with("small_conv ")),
         "{benched}"
@@ -219,11 +221,13 @@ fn a_users_model_is_exported_and_runs_in_every_command_by_name() {
 fn the_users_model_is_listed_in_train_help_and_unknown_names_list_it() {
     let work = tempfile::tempdir().unwrap();
     let models = export_user_model(work.path());
-    let help = ok(common::tflayers()
-        .args(["train", "--help"])
-        .env("TFLAYERS_MODELS_DIR", &models)
-        .output()
-        .unwrap());
+    let help = succeeded(
+        common::tflayers()
+            .args(["train", "--help"])
+            .env("TFLAYERS_MODELS_DIR", &models)
+            .output()
+            .unwrap(),
+    );
     assert!(help.contains("small_conv: Eight 3x3 filters"), "{help}");
     let refused = common::tflayers()
         .args(["reproduce", "--models", "small_conv,lenet", "--models-dir"])

@@ -240,3 +240,15 @@ pub fn assert_png(path: &Path, size: (u32, u32), colours: &[[u8; 3]]) {
 pub fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
+
+/// The stdout of a process that must have succeeded; otherwise the test fails showing both
+/// streams.
+pub fn succeeded(output: std::process::Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        text(&output.stdout),
+        text(&output.stderr)
+    );
+    text(&output.stdout)
+}
