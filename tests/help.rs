@@ -20,6 +20,7 @@ fn expected_heading(subcommand: &str, id: &str) -> Option<&'static str> {
             | "python",
         ) => "Bench",
         ("evaluate", "model_dir" | "split") => "Evaluation",
+        ("reproduce", "models") => "Training",
         (_, "model" | "steps" | "batch_size" | "learning_rate" | "seed" | "log_every") => {
             "Training"
         }
