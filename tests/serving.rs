@@ -185,17 +185,8 @@ fn tf2_saved_model_load_gives_the_accuracy_evaluate_prints() {
     let model = work.path().join("model");
     train_and_save("hidden", "3", data.path(), &model);
 
-    let mut evaluate = common::tflayers();
-    evaluate.args(["evaluate", "--model-dir"]).arg(&model);
-    common::tiny_data_flags(&mut evaluate, data.path());
     let predictions = work.path().join("predictions.csv");
-    let rust = succeeded(
-        evaluate
-            .arg("--predictions")
-            .arg(&predictions)
-            .output()
-            .unwrap(),
-    );
+    let rust = evaluate_into(&model, data.path(), &predictions);
     let classes = work.path().join("classes.txt");
     let python = succeeded(
         signature_eval(&model, data.path())
@@ -213,6 +204,21 @@ fn tf2_saved_model_load_gives_the_accuracy_evaluate_prints() {
     // Trained for three steps, the model is wrong on many images: equal accuracies mean
     // something.
     assert!(evaluated < 0.99, "{evaluated}");
+}
+
+/// `tflayers evaluate` of `model` on the test split of the dataset in `data`, with its
+/// predictions written into `predictions`; returns what it printed.
+fn evaluate_into(model: &Path, data: &Path, predictions: &Path) -> String {
+    let mut evaluate = common::tflayers();
+    evaluate.args(["evaluate", "--model-dir"]).arg(model);
+    common::tiny_data_flags(&mut evaluate, data);
+    succeeded(
+        evaluate
+            .arg("--predictions")
+            .arg(predictions)
+            .output()
+            .unwrap(),
+    )
 }
 
 /// How many of the images `evaluate --predictions` and `signature_eval.py --classes` classify
@@ -252,17 +258,8 @@ fn a_tflite_conv2_predicts_the_classes_evaluate_writes() {
     assert!(converted.contains("wrote"), "{converted}");
     assert!(std::fs::metadata(&tflite).unwrap().len() > 1_000_000);
 
-    let mut evaluate = common::tflayers();
-    evaluate.args(["evaluate", "--model-dir"]).arg(&model);
-    common::tiny_data_flags(&mut evaluate, data.path());
     let predictions = work.path().join("predictions.csv");
-    succeeded(
-        evaluate
-            .arg("--predictions")
-            .arg(&predictions)
-            .output()
-            .unwrap(),
-    );
+    evaluate_into(&model, data.path(), &predictions);
     let classes = work.path().join("classes.txt");
     let lite = succeeded(
         signature_eval(&model, data.path())
