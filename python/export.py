@@ -44,6 +44,7 @@ import cluster as cluster_lib  # noqa: E402
 import graphs  # noqa: E402
 import manifest as manifest_lib  # noqa: E402
 import user_models  # noqa: E402
+from files import write_atomically  # noqa: E402
 
 tf.compat.v1.disable_eager_execution()
 # tf.compat.v1.layers warns that it is deprecated on every call; the article uses it on purpose.
@@ -172,11 +173,8 @@ def build_summaries(names):
 def check_graph(graph, name, manifest, check_count=True):
     """Fails with every manifest name that the graph lacks, and on a wrong parameter count
     (unless `check_count` is false: a model being added has no count in the manifest yet)."""
-    names = [v["op"] for v in manifest["inputs"].values()]
-    names += list(manifest["ops"].values())
-    names += [manifest["summaries"][k] for k in manifest_lib.SUMMARY_OPS]
     missing = []
-    for op_name in names:
+    for op_name in manifest_lib.contract_op_names(manifest):
         try:
             graph.get_operation_by_name(op_name)
         except KeyError:
@@ -238,19 +236,15 @@ def export(name, manifest, out_dir, seed, cluster=None, model_fn=None, check_cou
     `model_fn` is the layer code of a model of one's own (`user_models.checked`); without it,
     the article's function of that name.
     """
-    if model_fn is None:
-        graph, saver = build_graph(name, manifest, seed, cluster)
-    else:
-        try:
-            graph, saver = build_graph(name, manifest, seed, cluster, model_fn)
-        except ValueError as error:
-            raise SystemExit(
-                f"error: the training contract cannot be built on model {name!r}: {error}"
-            ) from None
-    if check_count:
-        count = check_graph(graph, name, manifest)
-    else:
-        count = check_graph(graph, name, manifest, check_count=False)
+    try:
+        graph, saver = build_graph(name, manifest, seed, cluster, model_fn)
+    except ValueError as error:
+        if model_fn is None:
+            raise
+        raise SystemExit(
+            f"error: the training contract cannot be built on model {name!r}: {error}"
+        ) from None
+    count = check_graph(graph, name, manifest, check_count)
     devices = None
     if cluster is not None:
         devices = {op.name: op.device for op in graph.get_operations()}
@@ -342,12 +336,14 @@ def main(argv=None):
     for name in args.model or known:
         if name not in known:
             raise SystemExit(f"error: --model {name!r}: the manifest knows {', '.join(known)}")
-        count = export(name, manifest, args.out, seed, cluster, model_fn(manifest, name))
+        count = export(name, manifest, args.out, seed, cluster, layer_code(manifest, name))
         print(f"exported {name:8} {count:>9,} parameters -> {args.out / name}")
     if cluster is not None:
         variables_job, tasks, compute = cluster_lib.placement(cluster)
-        write_text(args.out / manifest_lib.MANIFEST_PATH.name, args.manifest.read_text("utf-8"))
-        write_text(args.out / "cluster.json", json.dumps(cluster, indent=2) + "\n")
+        write_atomically(
+            args.out / manifest_lib.MANIFEST_PATH.name, args.manifest.read_text("utf-8")
+        )
+        write_atomically(args.out / "cluster.json", json.dumps(cluster, indent=2) + "\n")
         print(
             f"pinned to {args.cluster}: variables on /job:{variables_job} tasks 0..{tasks - 1}, "
             f"compute on {compute}; run with tflayers --models-dir {args.out} --target "
@@ -355,7 +351,7 @@ def main(argv=None):
         )
 
 
-def model_fn(manifest, name):
+def layer_code(manifest, name):
     """None for an article model (its function in `graphs.py`); the checked function of its
     source file for a model of one's own."""
     entry = manifest_lib.model(manifest, name)
@@ -379,7 +375,7 @@ def add(args, manifest, seed):
     function_object = user_models.load_function(path, function)
     checked = user_models.checked(function_object, source, manifest)
     count = export(name, manifest, args.out, seed, model_fn=checked, check_count=False)
-    old = next((m for m in manifest["models"] if m["name"] == name), None)
+    old = manifest_lib.find(manifest, name)
     description = args.description or user_models.description_of(function_object, source)
     entry = user_models.entry(name, source, description, count, old)
     if old is None:
@@ -397,7 +393,7 @@ def add(args, manifest, seed):
 def remove(args, manifest):
     """`--remove NAME`: drops a model of one's own from the manifest and deletes its folder."""
     name = args.remove
-    entry = next((m for m in manifest["models"] if m["name"] == name), None)
+    entry = manifest_lib.find(manifest, name)
     if entry is None:
         known = [m["name"] for m in manifest["models"] if "source" in m]
         raise SystemExit(
@@ -410,13 +406,6 @@ def remove(args, manifest):
     manifest_lib.write(manifest, args.manifest)
     shutil.rmtree(args.out / name, ignore_errors=True)
     print(f"removed {name!r} from {args.manifest} and {args.out / name}")
-
-
-def write_text(path, text):
-    """Writes a file through a temporary name, so a failed write leaves no half file."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ import tensorflow as tf  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import manifest as manifest_lib  # noqa: E402
 import signature_eval  # noqa: E402
+from files import write_atomically  # noqa: E402
 
 
 def convert(model_dir, manifest):
@@ -36,16 +37,6 @@ def convert(model_dir, manifest):
         tags=set(manifest["tags"]),
     )
     return converter.convert()
-
-
-def write_atomically(path, data):
-    """Writes `data` to `path` through a temporary file beside it."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def main(argv=None):

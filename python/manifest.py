@@ -8,6 +8,8 @@ graphs it builds against it; the Rust binary reads the same file.
 import json
 from pathlib import Path
 
+from files import write_atomically
+
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST_PATH = ROOT / "models" / "manifest.json"
 
@@ -57,6 +59,14 @@ def load(path=MANIFEST_PATH):
     return manifest
 
 
+def contract_op_names(manifest):
+    """Every op name of the training contract: the placeholders, the ops and the summary ops."""
+    names = [entry["op"] for entry in manifest["inputs"].values()]
+    names += list(manifest["ops"].values())
+    names += [manifest["summaries"][k] for k in SUMMARY_OPS]
+    return names
+
+
 def tensor_name(op_name):
     """The name of an op's first output, as TF1 graph code wants it."""
     return op_name if ":" in op_name else f"{op_name}:0"
@@ -68,11 +78,16 @@ def session_defaults(manifest, name):
     return dict(manifest.get("session_defaults", {}).get(name, {}))
 
 
+def find(manifest, name):
+    """The manifest entry of one model, or None."""
+    return next((entry for entry in manifest["models"] if entry["name"] == name), None)
+
+
 def model(manifest, name):
     """The manifest entry of one model, or a ValueError naming the known ones."""
-    for entry in manifest["models"]:
-        if entry["name"] == name:
-            return entry
+    entry = find(manifest, name)
+    if entry is not None:
+        return entry
     known = ", ".join(m["name"] for m in manifest["models"])
     raise ValueError(f"unknown model {name!r}; the manifest knows {known}")
 
@@ -104,9 +119,7 @@ def _dump(value, indent, prefix_width):
     if not isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
     one_line = json.dumps(value, ensure_ascii=False)
-    if value and _is_flat(value) and indent + prefix_width + len(one_line) <= LINE_WIDTH:
-        return one_line
-    if not value:
+    if not value or (_is_flat(value) and indent + prefix_width + len(one_line) <= LINE_WIDTH):
         return one_line
     inner = indent + 2
     pad = " " * inner
@@ -125,7 +138,4 @@ def _dump(value, indent, prefix_width):
 def write(manifest, path=MANIFEST_PATH):
     """Writes the manifest through a temporary file in its folder, so that a failed write
     leaves the old file whole."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps(manifest), encoding="utf-8")
-    tmp.replace(path)
+    write_atomically(path, dumps(manifest))

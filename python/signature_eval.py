@@ -27,6 +27,7 @@ from tensorflow.core.protobuf import saved_model_pb2  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import manifest as manifest_lib  # noqa: E402
 import numpy_dataset  # noqa: E402
+from files import write_atomically  # noqa: E402
 
 # Images per signature call; the classes do not depend on it.
 BATCH = 1000
@@ -50,32 +51,31 @@ def check_signature(model_dir, manifest):
         )
 
 
-def saved_model_classes(model_dir, images, manifest):
-    """The predicted class of each image, through the SavedModel's signature (TF2 API)."""
-    serving = manifest["serving"]
-    signature = tf.saved_model.load(str(model_dir)).signatures[serving["signature"]]
-    (image_key,) = serving["inputs"]
+def classes_in_batches(run, images, manifest):
+    """The predicted class of each image: `run(**{input key: batch})` on [`BATCH`] images at a
+    time, returning the signature's outputs."""
+    (image_key,) = manifest["serving"]["inputs"]
     classes = []
     for start in range(0, len(images), BATCH):
-        outputs = signature(**{image_key: tf.constant(images[start : start + BATCH])})
-        classes.append(outputs["classes"].numpy())
+        outputs = run(**{image_key: images[start : start + BATCH]})
+        classes.append(np.asarray(outputs["classes"]))
     return np.concatenate(classes)
+
+
+def saved_model_classes(model_dir, images, manifest):
+    """The predicted class of each image, through the SavedModel's signature (TF2 API)."""
+    signature = tf.saved_model.load(str(model_dir)).signatures[manifest["serving"]["signature"]]
+    return classes_in_batches(signature, images, manifest)
 
 
 def tflite_classes(path, images, manifest):
     """The predicted class of each image, through the TFLite interpreter's signature runner."""
-    serving = manifest["serving"]
     with warnings.catch_warnings():
         # TensorFlow 2.21 warns that tf.lite.Interpreter moves to the ai_edge_litert package.
         warnings.simplefilter("ignore")
         interpreter = tf.lite.Interpreter(model_path=str(path))
-    runner = interpreter.get_signature_runner(serving["signature"])
-    (image_key,) = serving["inputs"]
-    classes = []
-    for start in range(0, len(images), BATCH):
-        outputs = runner(**{image_key: images[start : start + BATCH]})
-        classes.append(outputs["classes"])
-    return np.concatenate(classes)
+    runner = interpreter.get_signature_runner(manifest["serving"]["signature"])
+    return classes_in_batches(runner, images, manifest)
 
 
 def main(argv=None):
@@ -98,7 +98,7 @@ def main(argv=None):
         classes = tflite_classes(args.tflite, test.images, manifest)
     labels = np.argmax(test.labels, axis=1)
     if args.classes is not None:
-        args.classes.write_text("".join(f"{c}\n" for c in classes), encoding="utf-8")
+        write_atomically(args.classes, "".join(f"{c}\n" for c in classes))
     print("Test accuracy: %g" % np.mean(classes == labels, dtype=np.float32))
 
 

@@ -131,9 +131,8 @@ def check_name(name, manifest, source):
             f"--name {name!r}: a model name is 1-32 lower-case letters, digits and "
             f"underscores, starting with a letter, and not {', '.join(RESERVED_NAMES)}"
         )
-    for entry in manifest["models"]:
-        if entry["name"] != name:
-            continue
+    entry = manifest_lib.find(manifest, name)
+    if entry is not None:
         if "source" not in entry:
             refuse(
                 f"--name {name!r} is one of the article's models; choose another name "
@@ -195,9 +194,7 @@ def check_output(output, label):
 
 def check_names(made, label, manifest):
     """The function's ops must not take the names the contract gives its own ops."""
-    reserved = {entry["op"] for entry in manifest["inputs"].values()}
-    reserved |= set(manifest["ops"].values())
-    reserved |= {manifest["summaries"][k] for k in manifest_lib.SUMMARY_OPS}
+    reserved = set(manifest_lib.contract_op_names(manifest))
     for op in made:
         if op.name in reserved or op.name.startswith(RESERVED_SCOPES):
             refuse(
