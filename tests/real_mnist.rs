@@ -104,21 +104,17 @@ fn the_five_models_reach_the_manifests_expected_accuracies() {
     );
     let names: Vec<&str> = checked.iter().map(|m| m.name.as_str()).collect();
     // A whole `reproduce`, as a user runs it: oneDNN as the program chooses for this CPU.
-    let output = common::tflayers()
-        .args(["reproduce", "--steps", "1000", "--quiet", "--offline"])
-        .arg("--models")
-        .arg(names.join(","))
-        .arg("--data-dir")
-        .arg(&dir)
-        .arg("--models-dir")
-        .arg(common::models_dir())
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = common::succeeded(
+        common::tflayers()
+            .args(["reproduce", "--steps", "1000", "--quiet", "--offline"])
+            .arg("--models")
+            .arg(names.join(","))
+            .arg("--data-dir")
+            .arg(&dir)
+            .arg("--models-dir")
+            .arg(common::models_dir())
+            .output()
+            .unwrap(),
     );
     let setting = stdout
         .lines()

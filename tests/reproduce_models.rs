@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::succeeded;
+
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -29,11 +31,11 @@ fn table_rows(stdout: &str) -> Vec<&str> {
 #[test]
 fn the_models_named_are_trained_in_the_order_given() {
     let data = common::tiny_mnist();
-    let output = reproduce(data.path(), &["--models", "hidden,dense"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success(), "{stdout}");
+    let stdout = succeeded(
+        reproduce(data.path(), &["--models", "hidden,dense"])
+            .output()
+            .unwrap(),
+    );
     let headings: Vec<&str> = stdout.lines().filter(|l| l.starts_with("== ")).collect();
     assert_eq!(headings.len(), 2, "{stdout}");
     assert!(headings[0].starts_with("== hidden: "), "{stdout}");
@@ -51,19 +53,15 @@ fn the_models_named_are_trained_in_the_order_given() {
 fn on_fashion_mnist_no_article_figure_is_shown() {
     let data = common::tiny_mnist();
     let report = tempfile::tempdir().unwrap();
-    let output = reproduce(
-        data.path(),
-        &["--dataset", "fashion-mnist", "--models", "hidden"],
-    )
-    .arg("--report")
-    .arg(report.path())
-    .output()
-    .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        output.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let stdout = succeeded(
+        reproduce(
+            data.path(),
+            &["--dataset", "fashion-mnist", "--models", "hidden"],
+        )
+        .arg("--report")
+        .arg(report.path())
+        .output()
+        .unwrap(),
     );
     let rows = table_rows(&stdout);
     assert_eq!(rows.len(), 1, "{stdout}");

@@ -57,12 +57,14 @@ fn dataset_with_full_test_set() -> tempfile::TempDir {
 
 /// Trains `model` briefly on `data` and saves it into `out`. Few steps, so that the model is
 /// far from perfect and its predictions differ from image to image.
-fn train_and_save(model: &str, steps: &str, data: &Path, out: &Path) {
-    let mut cmd = common::tflayers();
-    cmd.args(["train", "--model", model, "--steps", steps])
-        .args(["--batch-size", "10", "--log-every", "1000"]);
-    common::tiny_data_flags(&mut cmd, data);
-    succeeded(cmd.arg("--save").arg(out).output().unwrap());
+fn train_and_save(model: &str, steps: u64, data: &Path, out: &Path) {
+    succeeded(
+        common::train_command(model, steps, 10, data)
+            .args(["--log-every", "1000", "--offline", "--save"])
+            .arg(out)
+            .output()
+            .unwrap(),
+    );
 }
 
 /// The accuracy on the line of `stdout` that starts with `label`, then a number.
@@ -102,7 +104,7 @@ fn saved_model_cli_gives_the_probabilities_predict_prints() {
     let data = common::tiny_mnist();
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("model");
-    train_and_save("dense", "30", data.path(), &model);
+    train_and_save("dense", 30, data.path(), &model);
 
     // A digit drawn on a larger canvas, so that predict's preparation does real work.
     let mut digit = GrayImage::from_pixel(56, 40, image::Luma([255]));
@@ -183,7 +185,7 @@ fn tf2_saved_model_load_gives_the_accuracy_evaluate_prints() {
     let data = dataset_with_full_test_set();
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("model");
-    train_and_save("hidden", "3", data.path(), &model);
+    train_and_save("hidden", 3, data.path(), &model);
 
     let predictions = work.path().join("predictions.csv");
     let rust = evaluate_into(&model, data.path(), &predictions);
@@ -246,7 +248,7 @@ fn a_tflite_conv2_predicts_the_classes_evaluate_writes() {
     let data = dataset_with_full_test_set();
     let work = tempfile::tempdir().unwrap();
     let model = work.path().join("conv2");
-    train_and_save("conv2", "5", data.path(), &model);
+    train_and_save("conv2", 5, data.path(), &model);
     let tflite: PathBuf = work.path().join("conv2.tflite");
     let converted = succeeded(
         python_script("export_tflite.py")

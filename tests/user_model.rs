@@ -66,14 +66,7 @@ fn export_user_model(work: &Path) -> PathBuf {
 /// `tflayers` on the tiny dataset in `data` and the models folder `models`.
 fn tflayers(data: &Path, models: &Path, args: &[&str]) -> TestCommand {
     let mut cmd = common::tflayers();
-    cmd.args(args)
-        .arg("--offline")
-        .arg("--validation-size")
-        .arg(common::TINY_VALIDATION.to_string())
-        .arg("--data-dir")
-        .arg(data)
-        .arg("--models-dir")
-        .arg(models);
+    common::tiny_data_flags_in(cmd.args(args), data, models);
     cmd
 }
 

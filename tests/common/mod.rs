@@ -120,13 +120,22 @@ pub fn tiny_data_flags<'c>(
     cmd: &'c mut assert_cmd::Command,
     data: &Path,
 ) -> &'c mut assert_cmd::Command {
+    tiny_data_flags_in(cmd, data, &models_dir())
+}
+
+/// [`tiny_data_flags`] with the models folder `models` instead of the project's.
+pub fn tiny_data_flags_in<'c>(
+    cmd: &'c mut assert_cmd::Command,
+    data: &Path,
+    models: &Path,
+) -> &'c mut assert_cmd::Command {
     cmd.arg("--offline")
         .arg("--validation-size")
         .arg(TINY_VALIDATION.to_string())
         .arg("--data-dir")
         .arg(data)
         .arg("--models-dir")
-        .arg(models_dir())
+        .arg(models)
 }
 
 /// `tflayers train --model MODEL --steps STEPS --batch-size BATCH` on the dataset in `data`
